@@ -1,0 +1,126 @@
+"""The seed's users: each asks for the page at the seed's pace and checks the answer.
+
+Run through `python -m loadtests run --test N` (which starts the server set-up), or by hand
+from the repository root, e.g. against a deployed app:
+
+    python -m locust -f loadtests/locustfile.py --headless --host https://APP.herokuapp.com \
+        --scenario 5 --scale 0.1 --scenario-duration 60
+"""
+
+import locust  # noqa: F401, I001 - first: Locust monkey-patches the standard library with gevent
+
+import json
+import random
+import urllib.request
+from pathlib import Path
+
+import gevent
+from locust import FastHttpUser, LoadTestShape, constant_pacing, events, task
+from locust.runners import WorkerRunner
+
+from loadtests import exporter, scenarios
+from loadtests.failures import EXPECTED_BODY_CHARS, kind_of_error, kind_of_status
+
+# Share of the run spent ramping users up: long enough that spawning stays smooth, short
+# enough that most of the run is at full load.
+RAMP_SHARE = 0.15
+
+
+@events.init_command_line_parser.add_listener
+def add_scenario_arguments(parser):
+    """Runs on the master and on every worker (workers also get the master's values)."""
+    parser.add_argument("--scenario", default="5", help="the seed's test (1 to 8)")
+    parser.add_argument("--scale", type=float, default=scenarios.DEFAULT_SCALE)
+    parser.add_argument("--scenario-duration", type=int, default=None, help="seconds")
+    parser.add_argument("--scenario-users", type=int, default=None, help="exact user count")
+    parser.add_argument("--exporter-port", type=int, default=0, help="0: no exporter")
+    parser.add_argument("--exporter-address", default="127.0.0.1")
+    parser.add_argument(
+        "--final-json", default=None, help="where to write the exporter's last scrape at exit"
+    )
+
+
+def scenario_of(environment) -> scenarios.Scenario:
+    options = environment.parsed_options
+    return scenarios.get(options.scenario).scaled(
+        options.scale, options.scenario_duration, options.scenario_users
+    )
+
+
+@events.test_start.add_listener
+def pace_users(environment, **_kwargs):
+    """Runs on every process once the options are final (workers get them with the spawn)."""
+    SeedUser.wait_time = constant_pacing(scenario_of(environment).pacing_s)
+
+
+@events.init.add_listener
+def start_exporter(environment, **_kwargs):
+    """Runs on the master (or the only process): workers' figures reach it in their reports."""
+    options = environment.parsed_options
+    if isinstance(environment.runner, WorkerRunner) or not options or not options.exporter_port:
+        return
+    collector = exporter.serve(
+        environment,
+        scenario_of(environment).label,
+        options.exporter_port,
+        options.exporter_address,
+    )
+
+    busiest = {"cpu_usage_max_ratio": 0.0}
+
+    def snapshot_every_second():
+        while True:
+            collector.snapshot()
+            busiest["cpu_usage_max_ratio"] = max(
+                busiest["cpu_usage_max_ratio"], collector.cpu_usage_ratio()
+            )
+            gevent.sleep(1)
+
+    gevent.spawn(snapshot_every_second)
+
+    @environment.events.quitting.add_listener
+    def write_final_scrape(**_kwargs):
+        """Scrapes the exporter over HTTP after the last worker report and before exit, so
+        its counts can be checked against the totals Locust writes."""
+        if options.final_json:
+            url = f"http://{options.exporter_address}:{options.exporter_port}/metrics"
+            with urllib.request.urlopen(url, timeout=10) as answer:
+                scrape = answer.read().decode()
+            Path(options.final_json).write_text(
+                json.dumps({"exporter_scrape": scrape, **busiest}, indent=2)
+            )
+
+
+class SeedUser(FastHttpUser):
+    # A user waits this long for an answer; Heroku's router (and ours) gives up after 30 s.
+    network_timeout = 60.0
+    connection_timeout = 60.0
+    wait_time = constant_pacing(scenarios.get("5").pacing_s)  # replaced at test start
+
+    def on_start(self):
+        # Start each user at a random point of its pacing period, so the offered load rises
+        # smoothly with the user count instead of arriving in bursts as users spawn.
+        gevent.sleep(random.uniform(0, scenario_of(self.environment).pacing_s))
+
+    @task
+    def read_the_page(self):
+        with self.client.get("/", catch_response=True) as response:
+            if response.status_code == 0:
+                response.failure(
+                    f"{kind_of_error(response.error)}: {type(response.error).__name__}"
+                )
+            elif response.status_code != 200:
+                response.failure(kind_of_status(response.status_code))
+            elif len(response.text or "") != EXPECTED_BODY_CHARS:
+                response.failure("bad_body")
+
+
+class SeedShape(LoadTestShape):
+    """Ramps to the scenario's users over the first RAMP_SHARE of the run, holds, then stops."""
+
+    def tick(self):
+        scenario = scenario_of(self.runner.environment)
+        if self.get_run_time() >= scenario.duration_s:
+            return None
+        spawn_rate = scenario.users / max(1.0, RAMP_SHARE * scenario.duration_s)
+        return scenario.users, spawn_rate

@@ -1,0 +1,92 @@
+"""Starting and stopping the servers a run needs, each a child process with its own log."""
+
+from __future__ import annotations
+
+import contextlib
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+# How long a server may take to answer its first request before the run gives up.
+START_TIMEOUT_S = 30
+# How long a server may take to exit after SIGTERM (Heroku allows 30 s; ours are quicker).
+STOP_TIMEOUT_S = 15
+
+
+class StartFailed(RuntimeError):
+    pass
+
+
+def free_port() -> int:
+    """A loopback port nobody listens on now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Process:
+    """A child process whose output goes to a log file in the run folder."""
+
+    def __init__(self, name: str, args: list[str], log_path: Path, env: dict | None = None):
+        self.name = name
+        self.log_path = log_path
+        self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
+        self._popen = subprocess.Popen(
+            args,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            stdin=subprocess.DEVNULL,
+            env={**os.environ, **(env or {})},
+            # Its own process group: Ctrl-C in the terminal reaches the runner only, which
+            # then stops each child in order.
+            start_new_session=True,
+        )
+
+    @property
+    def pid(self) -> int:
+        return self._popen.pid
+
+    def poll(self) -> int | None:
+        return self._popen.poll()
+
+    def wait(self, timeout: float | None = None) -> int:
+        return self._popen.wait(timeout)
+
+    def stop(self) -> int | None:
+        """SIGTERM, then SIGKILL if it lingers; returns the exit status."""
+        if self._popen.poll() is None:
+            with contextlib.suppress(ProcessLookupError):
+                self._popen.send_signal(signal.SIGTERM)
+            try:
+                self._popen.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                self._popen.kill()
+                self._popen.wait()
+        self._log.close()
+        return self._popen.returncode
+
+    def wait_until_http_ok(self, url: str, timeout_s: float = START_TIMEOUT_S) -> None:
+        """Waits until `url` answers (any HTTP status) or the process dies."""
+        deadline = time.monotonic() + timeout_s
+        while time.monotonic() < deadline:
+            if self.poll() is not None:
+                raise StartFailed(f"{self.name} exited ({self.poll()}); see {self.log_path}")
+            try:
+                urllib.request.urlopen(url, timeout=2).close()
+                return
+            except urllib.error.HTTPError:
+                return  # it answered
+            except OSError:
+                time.sleep(0.2)
+        raise StartFailed(f"{self.name} did not answer {url} in {timeout_s} s; see {self.log_path}")
+
+
+def python_module(module: str, *args: str) -> list[str]:
+    """The command line that runs `python -m module` with this interpreter."""
+    return [sys.executable, "-m", module, *args]

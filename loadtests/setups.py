@@ -1,0 +1,125 @@
+"""The server set-ups the seed's tests ran against, each started as real local "dynos".
+
+A set-up is the command line and settings of one dyno; `start_dynos` starts as many as the
+scenario asks for, each on its own loopback port with `DYNO=web.N`, as Heroku would.
+"""
+
+from __future__ import annotations
+
+import sys
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from loadtests.processes import Process, free_port, python_module
+
+# The host name users reach the app by. The router forwards it, as Heroku's does, so
+# ALLOWED_HOSTS decides whether the page is served; Prometheus and the sampler scrape each
+# dyno at 127.0.0.1 directly.
+PUBLIC_HOST = "cce-example.herokuapp.com"
+LOCAL_HOSTS = "127.0.0.1,localhost"
+
+
+@dataclass(frozen=True)
+class Setup:
+    name: str
+    description: str
+    # Extra settings, Heroku config-var style.
+    env: dict[str, str] = field(default_factory=dict)
+    # Whether the app accepts the public host name (False: the seed's test 1).
+    page_set_up: bool = True
+
+    def command(self, port: int) -> list[str]:
+        raise NotImplementedError
+
+
+@dataclass(frozen=True)
+class WaitressSetup(Setup):
+    def command(self, port: int) -> list[str]:
+        return python_module("app.serve", "--host", "127.0.0.1", "--port", str(port))
+
+
+@dataclass(frozen=True)
+class GunicornSetup(Setup):
+    options: tuple[str, ...] = ()
+
+    def command(self, port: int) -> list[str]:
+        gunicorn = str(Path(sys.executable).with_name("gunicorn"))
+        return [gunicorn, "app.wsgi", "--bind", f"127.0.0.1:{port}", *self.options]
+
+
+SETUPS: dict[str, Setup] = {
+    s.name: s
+    for s in [
+        WaitressSetup(
+            "no_page",
+            "Waitress, DEBUG off, ALLOWED_HOSTS without the app's host: every answer is 400",
+            page_set_up=False,
+        ),
+        GunicornSetup(
+            "gunicorn_sync",
+            "gunicorn with its default single sync worker",
+            # The seed's "naive settings": one sync worker serves one request at a time.
+            options=("--workers", "1"),
+        ),
+        GunicornSetup(
+            "gunicorn_gevent",
+            "gunicorn, one gevent worker with 1,000 worker connections, CONN_MAX_AGE=600",
+            options=("--workers", "1", "-k", "gevent", "--worker-connections", "1000"),
+            # Why the seed's test 4 ran out of connections: gevent's monkey-patching makes
+            # Django's per-thread connections per-greenlet, and with CONN_MAX_AGE > 0 (Heroku's
+            # Django template sets 600) each greenlet serving a router connection keeps its own
+            # database connection open. Without psycogreen, psycopg2 blocks the worker during a
+            # query, so with CONN_MAX_AGE=0 only one connection would be open at a time and the
+            # symptom would not show; the seed installed gevent alone, and so do we.
+            env={"CONN_MAX_AGE": "600"},
+        ),
+        WaitressSetup("waitress", "Waitress with the app's defaults (8 threads)"),
+    ]
+}
+
+
+@dataclass
+class Dyno:
+    name: str  # web.1, web.2, ...
+    port: int
+    process: Process
+
+    @property
+    def address(self) -> str:
+        return f"127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://{self.address}/metrics"
+
+
+def start_dynos(setup: Setup, count: int, run_dir: Path, database_url: str) -> list[Dyno]:
+    """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure."""
+    allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
+    dynos: list[Dyno] = []
+    try:
+        for index in range(1, count + 1):
+            port = free_port()
+            name = f"web.{index}"
+            env = {
+                "DATABASE_URL": database_url,
+                "PORT": str(port),
+                "DYNO": name,
+                "ALLOWED_HOSTS": allowed,
+                "DEBUG": "0",
+                "METRICS_ENABLED": "1",
+                **setup.env,
+            }
+            process = Process(name, setup.command(port), run_dir / f"{name}.log", env)
+            dynos.append(Dyno(name, port, process))
+        for dyno in dynos:
+            dyno.process.wait_until_http_ok(f"http://{dyno.address}/healthz")
+    except BaseException:
+        stop_dynos(dynos)
+        raise
+    return dynos
+
+
+def stop_dynos(dynos: list[Dyno]) -> None:
+    for dyno in dynos:
+        dyno.process.stop()

@@ -1,0 +1,211 @@
+"""A run's figures, read from what Locust, the sampler and Prometheus left in the run folder,
+and the seed-style summary printed beside the seed's own figures."""
+
+from __future__ import annotations
+
+import csv
+import json
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+from loadtests.failures import kind_of_message
+from loadtests.scenarios import Scenario
+
+# Log lines that name a cause, counted in the dynos' logs (the runbooks search for them).
+SERVER_LOG_SIGNS = (
+    "sorry, too many clients already",
+    "remaining connection slots are reserved",
+    "Task queue depth is",
+)
+
+# Locust's CPU above this makes its figures understate the server (Locust warns at 90%).
+LOCUST_CPU_LIMIT = 0.9
+
+
+def locust_totals(run_dir: Path) -> dict:
+    """The aggregated row of Locust's CSV statistics, and the failures by kind."""
+    with (run_dir / "locust_stats.csv").open() as stats:
+        total = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
+    errors: dict[str, int] = {}
+    with (run_dir / "locust_failures.csv").open() as failures:
+        for row in csv.DictReader(failures):
+            kind = kind_of_message(row["Error"])
+            errors[kind] = errors.get(kind, 0) + int(row["Occurrences"])
+    return {
+        "requests": int(total["Request Count"]),
+        "failures": int(total["Failure Count"]),
+        "errors": dict(sorted(errors.items(), key=lambda item: -item[1])),
+        "avg_ms": round(float(total["Average Response Time"]), 1),
+        "p95_ms": _number(total["95%"]),
+        "max_ms": round(float(total["Max Response Time"]), 1),
+    }
+
+
+def _number(text: str) -> float | None:
+    return None if text in ("", "N/A") else float(text)
+
+
+def exporter_totals(scrape: str) -> dict:
+    """locust_requests_total and locust_failures_total{kind} from one exporter scrape."""
+    requests, failures = 0, {}
+    for family in text_string_to_metric_families(scrape):
+        for sample in family.samples:
+            if sample.name == "locust_requests_total":
+                requests = int(sample.value)
+            elif sample.name == "locust_failures_total" and sample.value:
+                failures[sample.labels["kind"]] = int(sample.value)
+    return {"requests": requests, "failures": failures}
+
+
+def server_log_signs(run_dir: Path) -> dict[str, int]:
+    """How often each known cause appears in the dynos' logs."""
+    counts = dict.fromkeys(SERVER_LOG_SIGNS, 0)
+    for log in run_dir.glob("web.*.log"):
+        text = log.read_text(errors="replace")
+        for sign in SERVER_LOG_SIGNS:
+            counts[sign] += text.count(sign)
+    return {sign: count for sign, count in counts.items() if count}
+
+
+def build(
+    scenario: Scenario,
+    scale: float,
+    run_dir: Path,
+    alerts: list,
+    db_queries_per_second: float | None,
+    db_connections_max: float | None,
+) -> dict:
+    """summary.json: the contract's fields, then what helps read them."""
+    totals = locust_totals(run_dir)
+    final = json.loads((run_dir / "locust_final.json").read_text())
+    requests = totals["requests"]
+    cpu_max = final["cpu_usage_max_ratio"]
+    return {
+        "test": scenario.test,
+        "scale": scale,
+        "users": scenario.users,
+        "duration_s": scenario.duration_s,
+        "requests": requests,
+        "requests_per_minute": round(requests * 60 / scenario.duration_s),
+        "error_rate": round(totals["failures"] / requests, 4) if requests else 0.0,
+        "errors": totals["errors"],
+        "avg_ms": totals["avg_ms"],
+        "p95_ms": totals["p95_ms"],
+        "max_ms": totals["max_ms"],
+        "alerts_fired": [alert.name for alert in alerts],
+        "db_queries_per_second": _rounded(db_queries_per_second),
+        "db_connections_max": _rounded(db_connections_max),
+        "seed": scenario.as_dict()["seed"],
+        "offered_requests_per_minute": round(scenario.offered_requests_per_minute),
+        "setup": scenario.setup,
+        "dynos": scenario.dynos,
+        "db_max_connections": scenario.db_max_connections,
+        "alerts": [vars(alert) | {"runbook": alert.runbook} for alert in alerts],
+        "server_log_signs": server_log_signs(run_dir),
+        "exporter_final": exporter_totals(final["exporter_scrape"]),
+        "locust_cpu_usage_max_ratio": round(cpu_max, 3),
+        "load_generator_saturated": cpu_max > LOCUST_CPU_LIMIT,
+    }
+
+
+def _rounded(value: float | None) -> float | None:
+    return None if value is None else round(value, 1)
+
+
+def latest_summary(runs_root: Path, test: str, before: Path) -> tuple[Path, dict] | None:
+    """The newest earlier run of `test` in `runs_root` (run ids sort by time)."""
+    for run in sorted(runs_root.iterdir(), reverse=True):
+        path = run / "summary.json"
+        if run.name < before.name and path.exists():
+            summary = json.loads(path.read_text())
+            if summary.get("test") == test:
+                return run, summary
+    return None
+
+
+def comparison(summary: dict, partner_run: Path, partner: dict) -> dict:
+    """This run against its partner: how many times slower, how many times the throughput."""
+
+    def ratio(key: str) -> float | None:
+        if not partner.get(key) or summary.get(key) is None:
+            return None
+        return round(summary[key] / partner[key], 2)
+
+    return {
+        "with_test": partner["test"],
+        "with_run": partner_run.name,
+        "with_scale": partner.get("scale"),
+        "avg_ms_ratio": ratio("avg_ms"),
+        "requests_per_minute_ratio": ratio("requests_per_minute"),
+    }
+
+
+def _ms(value: float | None) -> str:
+    if value is None:
+        return "-"
+    return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
+
+
+def _count(value: float | None) -> str:
+    return "-" if value is None else f"{value:,.0f}"
+
+
+def text(summary: dict) -> str:
+    """The seed-style summary, this run beside the seed's figures."""
+    seed = summary["seed"]
+    errors = ", ".join(f"{kind} {count:,}" for kind, count in summary["errors"].items())
+    rpm = "requests_per_minute"
+    seed_error = "-" if seed["error_rate"] is None else f"{seed['error_rate']:.0%}"
+    rows = [
+        ("users", _count(summary["users"]), _count(seed["users"])),
+        ("duration", f"{summary['duration_s']} s", "300 s"),
+        ("requests/min", _count(summary["requests_per_minute"]), _count(seed[rpm])),
+        ("total requests", _count(summary["requests"]), _count(seed["requests"])),
+        ("error rate", f"{summary['error_rate']:.1%}", seed_error),
+        ("average", _ms(summary["avg_ms"]), _ms(seed["avg_ms"])),
+        ("p95", _ms(summary["p95_ms"]), "-"),
+        ("max", _ms(summary["max_ms"]), _ms(seed["max_ms"])),
+    ]
+    cap = summary["db_max_connections"]
+    lines = [
+        f"Test {summary['test']} at scale {summary['scale']:g}: {summary['setup']}, "
+        f"{summary['dynos']} dyno(s), database capped at {cap} connections",
+        f"  seed: {seed['text']}",
+        "",
+        f"  {'':<16}{'this run':>14}{'seed (Heroku)':>16}",
+    ]
+    lines += [f"  {name:<16}{ours:>14}{theirs:>16}" for name, ours, theirs in rows]
+    if errors:
+        lines.append(f"  main errors: {errors}")
+    for sign, count in summary["server_log_signs"].items():
+        lines.append(f'  server logs: "{sign}" x {count:,}')
+    if summary["db_connections_max"] is not None:
+        lines.append(
+            f"  database: at most {summary['db_connections_max']:.0f} connections of {cap}, "
+            f"{summary['db_queries_per_second'] or 0:.0f} queries/s"
+        )
+    if summary.get("comparison"):
+        c = summary["comparison"]
+        lines.append(
+            f"  against test {c['with_test']} ({c['with_run']}, scale {c['with_scale']}): "
+            f"average x{c['avg_ms_ratio']}, requests/min x{c['requests_per_minute_ratio']}"
+        )
+    if summary["load_generator_saturated"]:
+        lines.append(
+            f"  WARNING: Locust's CPU reached {summary['locust_cpu_usage_max_ratio']:.0%}: "
+            "these figures understate the server (use --workers N or a smaller --scale)"
+        )
+    return "\n".join(lines) + "\n"
+
+
+def alerts_text(alerts: list, prometheus_ran: bool, how_to_install: str) -> str:
+    """The diagnosis: each alert that fired, in order, with the runbook to read."""
+    if not prometheus_ran:
+        return f"Alerts: {how_to_install}\n"
+    if not alerts:
+        return "Alerts fired during the run: none\n"
+    lines = ["Alerts fired during the run (read the runbook first):"]
+    for alert in alerts:
+        lines.append(f"  {alert.name} ({alert.severity or 'no severity'}) -> {alert.runbook}")
+    return "\n".join(lines) + "\n"
