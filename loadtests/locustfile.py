@@ -79,16 +79,28 @@ def start_exporter(environment, **_kwargs):
     gevent.spawn(snapshot_every_second)
 
     @environment.events.quitting.add_listener
-    def write_final_scrape(**_kwargs):
-        """Scrapes the exporter over HTTP after the last worker report and before exit, so
-        its counts can be checked against the totals Locust writes."""
+    def write_final_figures(**_kwargs):
+        """After the last worker report and before exit: Locust's own totals, and the
+        exporter's answer over HTTP at the same moment, so the two can be checked."""
         if options.final_json:
             url = f"http://{options.exporter_address}:{options.exporter_port}/metrics"
             with urllib.request.urlopen(url, timeout=10) as answer:
                 scrape = answer.read().decode()
-            Path(options.final_json).write_text(
-                json.dumps({"exporter_scrape": scrape, **busiest}, indent=2)
-            )
+            final = {"locust": totals(environment.runner.stats), "exporter_scrape": scrape}
+            Path(options.final_json).write_text(json.dumps(final | busiest, indent=2))
+
+
+def totals(stats) -> dict:
+    """Locust's aggregated figures for the whole run, failures by the message they carry."""
+    total = stats.total
+    return {
+        "requests": total.num_requests,
+        "failures": total.num_failures,
+        "avg_ms": total.avg_response_time,
+        "p95_ms": total.get_response_time_percentile(0.95) if total.num_requests else None,
+        "max_ms": total.max_response_time,
+        "errors": {str(error.error): error.occurrences for error in stats.errors.values()},
+    }
 
 
 class SeedUser(FastHttpUser):
@@ -109,6 +121,11 @@ class SeedUser(FastHttpUser):
                 response.failure(
                     f"{kind_of_error(response.error)}: {type(response.error).__name__}"
                 )
+            elif response.status_code >= 500:
+                # The first line tells the router's H12 from the app's "database is not
+                # answering"; both are bounded texts.
+                reason = (response.text or "").strip().split("\n")[0][:80]
+                response.failure(f"{kind_of_status(response.status_code)}: {reason}")
             elif response.status_code != 200:
                 response.failure(kind_of_status(response.status_code))
             elif len(response.text or "") != EXPECTED_BODY_CHARS:

@@ -19,7 +19,8 @@ from pathlib import Path
 from loadtests.processes import Process, free_port
 
 # Scrape and rule evaluation every 2 s: a 30 s test still gives each alert a dozen looks.
-SCRAPE_INTERVAL = "2s"
+SCRAPE_INTERVAL_S = 2
+SCRAPE_INTERVAL = f"{SCRAPE_INTERVAL_S}s"
 HOW_TO_INSTALL = (
     "no `prometheus` binary on PATH, so no alerts were evaluated; "
     "on Debian/Ubuntu: sudo apt-get install prometheus"
@@ -32,6 +33,11 @@ def binary() -> str | None:
 
 def write_fast_rules(rules_dir: Path) -> None:
     """The repo's alert and recording rules, built with windows short enough for a test run."""
+    import importlib.util
+
+    rules_dir.mkdir(exist_ok=True)
+    if importlib.util.find_spec("metrics.alerting") is None:  # TEMPORARY until merged
+        return
     subprocess.run(
         [sys.executable, "-m", "metrics.alerting.build", "--fast", "--out", str(rules_dir)],
         check=True,
@@ -104,6 +110,20 @@ class RunPrometheus:
         """The single value of `promql` at time `at` (None when it has no result)."""
         result = self._api("query", query=promql, time=at)["result"]
         return float(result[0]["value"][1]) if result else None
+
+    def database_figures(self, start: float, end: float) -> tuple[float | None, float | None]:
+        """Queries per second over the run, and the most server connections seen in it."""
+        window = f"{max(1, round(end - start))}s"
+        queries = self.scalar(
+            f'sum(increase(django_db_execute_total{{job="app"}}[{window}])) / {window[:-1]}', end
+        )
+        # Every dyno reports the same server: take the busiest dyno's view, not their sum.
+        connections = self.scalar(
+            'max_over_time((max(sum by (dyno) (pg_stat_activity_count{job="app"})))'
+            f"[{window}:{SCRAPE_INTERVAL}])",
+            end,
+        )
+        return queries, connections
 
     def alerts_during(self, start: float, end: float) -> list[FiredAlert]:
         """Every alert that fired between `start` and `end`, in the order it became active."""

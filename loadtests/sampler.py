@@ -86,3 +86,20 @@ def max_db_connections(samples: list[dict]) -> float | None:
         if any(k.startswith("pg_stat_activity_count") for k in s["metrics"])
     ]
     return max(totals, default=None)
+
+
+def db_queries_per_second(samples: list[dict]) -> float | None:
+    """django_db_execute_total's growth over the sampled span, summed over the dynos."""
+    per_target: dict[str, list[tuple[float, float]]] = {}
+    for sample in samples:
+        executed = [
+            v for k, v in sample["metrics"].items() if k.startswith("django_db_execute_total")
+        ]
+        if executed:
+            per_target.setdefault(sample["target"], []).append((sample["t"], sum(executed)))
+    rates = [
+        (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0])
+        for points in per_target.values()
+        if len(points) > 1 and points[-1][0] > points[0][0]
+    ]
+    return sum(rates) if rates else None

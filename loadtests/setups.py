@@ -6,6 +6,7 @@ scenario asks for, each on its own loopback port with `DYNO=web.N`, as Heroku wo
 
 from __future__ import annotations
 
+import secrets
 import sys
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -96,6 +97,8 @@ class Dyno:
 def start_dynos(setup: Setup, count: int, run_dir: Path, database_url: str) -> list[Dyno]:
     """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure."""
     allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
+    # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
+    secret_key = secrets.token_urlsafe(50)
     dynos: list[Dyno] = []
     try:
         for index in range(1, count + 1):
@@ -108,6 +111,7 @@ def start_dynos(setup: Setup, count: int, run_dir: Path, database_url: str) -> l
                 "ALLOWED_HOSTS": allowed,
                 "DEBUG": "0",
                 "METRICS_ENABLED": "1",
+                "SECRET_KEY": secret_key,
                 **setup.env,
             }
             process = Process(name, setup.command(port), run_dir / f"{name}.log", env)

@@ -3,7 +3,6 @@ and the seed-style summary printed beside the seed's own figures."""
 
 from __future__ import annotations
 
-import csv
 import json
 from pathlib import Path
 
@@ -23,27 +22,13 @@ SERVER_LOG_SIGNS = (
 LOCUST_CPU_LIMIT = 0.9
 
 
-def locust_totals(run_dir: Path) -> dict:
-    """The aggregated row of Locust's CSV statistics, and the failures by kind."""
-    with (run_dir / "locust_stats.csv").open() as stats:
-        total = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
-    errors: dict[str, int] = {}
-    with (run_dir / "locust_failures.csv").open() as failures:
-        for row in csv.DictReader(failures):
-            kind = kind_of_message(row["Error"])
-            errors[kind] = errors.get(kind, 0) + int(row["Occurrences"])
-    return {
-        "requests": int(total["Request Count"]),
-        "failures": int(total["Failure Count"]),
-        "errors": dict(sorted(errors.items(), key=lambda item: -item[1])),
-        "avg_ms": round(float(total["Average Response Time"]), 1),
-        "p95_ms": _number(total["95%"]),
-        "max_ms": round(float(total["Max Response Time"]), 1),
-    }
-
-
-def _number(text: str) -> float | None:
-    return None if text in ("", "N/A") else float(text)
+def by_kind(errors: dict[str, int]) -> dict[str, int]:
+    """Locust's failure messages grouped by kind, most frequent first."""
+    kinds: dict[str, int] = {}
+    for message, count in errors.items():
+        kind = kind_of_message(message)
+        kinds[kind] = kinds.get(kind, 0) + count
+    return dict(sorted(kinds.items(), key=lambda item: -item[1]))
 
 
 def exporter_totals(scrape: str) -> dict:
@@ -77,8 +62,8 @@ def build(
     db_connections_max: float | None,
 ) -> dict:
     """summary.json: the contract's fields, then what helps read them."""
-    totals = locust_totals(run_dir)
     final = json.loads((run_dir / "locust_final.json").read_text())
+    totals = final["locust"]
     requests = totals["requests"]
     cpu_max = final["cpu_usage_max_ratio"]
     return {
@@ -89,10 +74,12 @@ def build(
         "requests": requests,
         "requests_per_minute": round(requests * 60 / scenario.duration_s),
         "error_rate": round(totals["failures"] / requests, 4) if requests else 0.0,
-        "errors": totals["errors"],
-        "avg_ms": totals["avg_ms"],
+        "errors": by_kind(totals["errors"]),
+        # The five most frequent failure messages, which say more than the kind.
+        "error_messages": dict(sorted(totals["errors"].items(), key=lambda i: -i[1])[:5]),
+        "avg_ms": _rounded(totals["avg_ms"]),
         "p95_ms": totals["p95_ms"],
-        "max_ms": totals["max_ms"],
+        "max_ms": _rounded(totals["max_ms"]),
         "alerts_fired": [alert.name for alert in alerts],
         "db_queries_per_second": _rounded(db_queries_per_second),
         "db_connections_max": _rounded(db_connections_max),
@@ -178,6 +165,8 @@ def text(summary: dict) -> str:
     lines += [f"  {name:<16}{ours:>14}{theirs:>16}" for name, ours, theirs in rows]
     if errors:
         lines.append(f"  main errors: {errors}")
+        messages = summary["error_messages"].items()
+        lines += [f"    {count:>8,} x {message}" for message, count in messages]
     for sign, count in summary["server_log_signs"].items():
         lines.append(f'  server logs: "{sign}" x {count:,}')
     if summary["db_connections_max"] is not None:

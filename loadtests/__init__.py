@@ -1,0 +1,1 @@
+"""The seed's eight load tests as runnable scenarios (see README.md here)."""

@@ -1,0 +1,92 @@
+"""Runs the seed's load tests: python -m loadtests run --test N | results
+
+    python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
+                                     [--workers N] [--runs-dir DIR]
+    python -m loadtests results [--duration S]
+
+`run` runs one test (loadtests/README.md); `results` reruns the comparison set and rewrites
+the results table in loadtests/README.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from pathlib import Path
+
+from loadtests import scenarios
+from loadtests.runner import ROOT, BadArgument, RunOptions, run
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad arguments get one line and exit status 2, not argparse's usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"error: {message}\n")
+
+
+def positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = 0.0
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def positive_int(text: str) -> int:
+    if not text.isdigit() or int(text) < 1:
+        raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
+    return int(text)
+
+
+def parser() -> argparse.ArgumentParser:
+    main = OneLineParser(prog="python -m loadtests", description=__doc__.split("\n")[0])
+    commands = main.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
+    one = commands.add_parser("run", help="run one of the seed's tests")
+    one.add_argument("--test", required=True, help=f"one of {', '.join(scenarios.SCENARIOS)}")
+    one.add_argument(
+        "--scale",
+        type=positive_float,
+        default=scenarios.DEFAULT_SCALE,
+        help=f"share of the seed's users and request rate (default {scenarios.DEFAULT_SCALE})",
+    )
+    one.add_argument("--duration", type=positive_int, help="seconds (default: the seed's 300)")
+    one.add_argument("--users", type=positive_int, help="exact users, instead of --scale")
+    one.add_argument("--host", help="run against this URL (e.g. a Heroku app); start nothing")
+    one.add_argument(
+        "--workers", type=int, default=0, help="Locust worker processes (0: one process)"
+    )
+    one.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="default: runs/")
+    results = commands.add_parser("results", help="rerun the comparison set, update README")
+    results.add_argument("--duration", type=positive_int, default=None)
+    results.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
+    return main
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parser().parse_args(argv)
+    try:
+        if args.command == "results":
+            from loadtests import results
+
+            results.main(args.runs_dir, args.duration)
+            return 0
+        if args.workers < 0:
+            raise BadArgument(f"--workers must be 0 or more, got {args.workers}")
+        if args.host and not args.host.startswith(("http://", "https://")):
+            raise BadArgument(f"--host must be an http:// or https:// URL, got {args.host!r}")
+        scenario = scenarios.get(args.test).scaled(args.scale, args.duration, args.users)
+        run(RunOptions(scenario, args.scale, args.runs_dir, args.host, args.workers))
+    except (BadArgument, scenarios.UnknownScenario) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print("interrupted: everything this run started was stopped", file=sys.stderr)
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,189 @@
+"""One load test, start to finish: database, dynos, router, Prometheus, Locust, summary.
+
+Everything it starts it stops again, in reverse order, also on Ctrl-C and on errors.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime
+import json
+import time
+import urllib.error
+import urllib.request
+from dataclasses import dataclass
+from pathlib import Path
+
+from loadtests import prometheus, router, sampler, summary
+from loadtests.processes import Process, free_port, python_module
+from loadtests.scenarios import Scenario
+from loadtests.setups import PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
+
+ROOT = Path(__file__).resolve().parent.parent
+# Locust gets this long beyond the scenario's duration to ramp down and write its files.
+LOCUST_GRACE_S = 120
+
+
+class BadArgument(ValueError):
+    """A user error: printed as one line, exit status 2."""
+
+
+@dataclass
+class RunOptions:
+    scenario: Scenario  # already scaled
+    scale: float
+    runs_root: Path
+    host: str | None = None
+    workers: int = 0
+
+
+def new_run_dir(runs_root: Path, test: str) -> Path:
+    """runs/<UTC timestamp>-test<N>, never one that exists."""
+    stamp = datetime.datetime.now(datetime.UTC).strftime("%Y%m%dT%H%M%SZ")
+    runs_root.mkdir(parents=True, exist_ok=True)
+    for attempt in range(1, 100):
+        suffix = "" if attempt == 1 else f"-{attempt}"
+        run_dir = runs_root / f"{stamp}-test{test}{suffix}"
+        try:
+            run_dir.mkdir()
+            return run_dir
+        except FileExistsError:
+            continue
+    raise RuntimeError(f"cannot create a new run folder in {runs_root}")
+
+
+def check_reachable(url: str) -> None:
+    try:
+        urllib.request.urlopen(url, timeout=10).close()
+    except urllib.error.HTTPError:
+        return  # it answered
+    except (OSError, ValueError) as error:
+        reason = getattr(error, "reason", error)
+        raise BadArgument(f"cannot reach {url}: {reason}") from None
+
+
+def locust_processes(
+    options: RunOptions, run_dir: Path, target: str, exporter_port: int
+) -> list[Process]:
+    """Locust headless: one process, or a master and `workers` worker processes."""
+    scenario = options.scenario
+    common = ["-f", str(ROOT / "loadtests" / "locustfile.py")]
+    master = [
+        *common,
+        "--headless",
+        "--host", target,
+        "--csv", str(run_dir / "locust"),
+        "--csv-full-history",
+        "--only-summary",
+        "--logfile", str(run_dir / "locust.log"),
+        "--scenario", scenario.test,
+        "--scale", "1",
+        "--scenario-users", str(scenario.users),
+        "--scenario-duration", str(scenario.duration_s),
+        "--exporter-port", str(exporter_port),
+        "--final-json", str(run_dir / "locust_final.json"),
+    ]  # fmt: skip
+    if not options.workers:
+        return [Process("locust", python_module("locust", *master), run_dir / "locust.out")]
+    master_port = free_port()
+    master += [
+        "--master",
+        "--master-bind-host", "127.0.0.1",
+        "--master-bind-port", str(master_port),
+        "--expect-workers", str(options.workers),
+    ]  # fmt: skip
+    processes = [Process("locust master", python_module("locust", *master), run_dir / "locust.out")]
+    for index in range(1, options.workers + 1):
+        worker = [
+            *common,
+            "--worker",
+            "--master-host",
+            "127.0.0.1",
+            "--master-port",
+            str(master_port),
+        ]
+        processes.append(
+            Process(
+                f"locust worker {index}",
+                python_module("locust", *worker),
+                run_dir / f"locust-worker-{index}.out",
+            )
+        )
+    return processes
+
+
+def run(options: RunOptions) -> Path:
+    """Runs the scenario, writes runs/<run-id>/, prints the summary; returns the run folder."""
+    scenario = options.scenario
+    if options.host:
+        check_reachable(options.host)
+    run_dir = new_run_dir(options.runs_root, scenario.test)
+    (run_dir / "scenario.json").write_text(
+        json.dumps(scenario.as_dict() | {"scale": options.scale, "host": options.host}, indent=2)
+    )
+    print(
+        f"Test {scenario.test}: {scenario.users:,} users for {scenario.duration_s} s -> {run_dir}"
+    )
+    with contextlib.ExitStack() as stack:
+        if options.host:
+            target, dynos = options.host, []
+        else:
+            from loadtests.database import ScenarioDatabase
+
+            database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
+            stack.callback(database.stop)
+            dynos = start_dynos(SETUPS[scenario.setup], scenario.dynos, run_dir, database.url)
+            stack.callback(stop_dynos, dynos)
+            router_port = free_port()
+            proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
+            stack.callback(proxy.stop)
+            target = f"http://127.0.0.1:{router_port}"
+            proxy.wait_until_http_ok(target)
+
+        exporter_port = free_port()
+        prom = None
+        if prometheus.binary():
+            prom = prometheus.RunPrometheus(
+                run_dir, {d.name: d.address for d in dynos}, [f"127.0.0.1:{exporter_port}"]
+            )
+            stack.callback(prom.stop)
+        metrics_sampler = sampler.MetricsSampler(
+            {d.name: d.metrics_url for d in dynos}, run_dir / "samples.jsonl"
+        )
+        metrics_sampler.start()
+        stack.callback(metrics_sampler.stop)
+
+        started = time.time()
+        processes = locust_processes(options, run_dir, target, exporter_port)
+        for process in reversed(processes):
+            stack.callback(process.stop)
+        master = processes[0]
+        master.wait(timeout=scenario.duration_s + LOCUST_GRACE_S)
+        ended = time.time()
+        if not (run_dir / "locust_final.json").exists():
+            raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
+
+        alerts, queries, connections = [], None, None
+        if prom:
+            time.sleep(2 * prometheus.SCRAPE_INTERVAL_S)  # the dynos' state after the load
+            alerts = prom.alerts_during(started, time.time())
+            queries, connections = prom.database_figures(started, ended)
+        metrics_sampler.stop()
+        if not prom:
+            samples = sampler.read_samples(run_dir / "samples.jsonl")
+            queries = sampler.db_queries_per_second(samples)
+            connections = sampler.max_db_connections(samples)
+
+        result = summary.build(scenario, options.scale, run_dir, alerts, queries, connections)
+        result["started"], result["ended"] = started, ended
+        if scenario.compare_with:
+            partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)
+            if partner:
+                result["comparison"] = summary.comparison(result, *partner)
+        text = summary.text(result) + summary.alerts_text(
+            alerts, prom is not None, prometheus.HOW_TO_INSTALL
+        )
+        (run_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
+        (run_dir / "summary.txt").write_text(text)
+        print(text, end="")
+    return run_dir
