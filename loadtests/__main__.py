@@ -15,7 +15,7 @@ import sys
 from pathlib import Path
 
 from loadtests import scenarios
-from loadtests.runner import ROOT, BadArgument, RunOptions, run
+from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
 
 
 class OneLineParser(argparse.ArgumentParser):
@@ -49,14 +49,15 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument(
         "--scale",
         type=positive_float,
-        default=scenarios.DEFAULT_SCALE,
-        help=f"share of the seed's users and request rate (default {scenarios.DEFAULT_SCALE})",
+        help="multiple of the seed's users, each at the seed's pace (default: the test's own)",
     )
     one.add_argument("--duration", type=positive_int, help="seconds (default: the seed's 300)")
     one.add_argument("--users", type=positive_int, help="exact users, instead of --scale")
     one.add_argument("--host", help="run against this URL (e.g. a Heroku app); start nothing")
     one.add_argument(
-        "--workers", type=int, default=0, help="Locust worker processes (0: one process)"
+        "--workers",
+        type=int,
+        help="Locust worker processes (0: one process; default: one per 10,000 users above it)",
     )
     one.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="default: runs/")
     results = commands.add_parser("results", help="rerun the comparison set, update README")
@@ -73,12 +74,13 @@ def main(argv: list[str] | None = None) -> int:
 
             results.main(args.runs_dir, args.duration)
             return 0
-        if args.workers < 0:
+        if args.workers is not None and args.workers < 0:
             raise BadArgument(f"--workers must be 0 or more, got {args.workers}")
         if args.host and not args.host.startswith(("http://", "https://")):
             raise BadArgument(f"--host must be an http:// or https:// URL, got {args.host!r}")
         scenario = scenarios.get(args.test).scaled(args.scale, args.duration, args.users)
-        run(RunOptions(scenario, args.scale, args.runs_dir, args.host, args.workers))
+        workers = locust_workers(scenario.users) if args.workers is None else args.workers
+        run(RunOptions(scenario, args.runs_dir, args.host, workers))
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

@@ -11,11 +11,12 @@ import locust  # noqa: F401, I001 - first: Locust monkey-patches the standard li
 
 import json
 import random
+import time
 import urllib.request
 from pathlib import Path
 
 import gevent
-from locust import FastHttpUser, LoadTestShape, constant_pacing, events, task
+from locust import FastHttpUser, LoadTestShape, events, task
 from locust.runners import WorkerRunner
 
 from loadtests import exporter, scenarios
@@ -30,7 +31,7 @@ RAMP_SHARE = 0.15
 def add_scenario_arguments(parser):
     """Runs on the master and on every worker (workers also get the master's values)."""
     parser.add_argument("--scenario", default="5", help="the seed's test (1 to 8)")
-    parser.add_argument("--scale", type=float, default=scenarios.DEFAULT_SCALE)
+    parser.add_argument("--scale", type=float, default=None, help="default: the test's own")
     parser.add_argument("--scenario-duration", type=int, default=None, help="seconds")
     parser.add_argument("--scenario-users", type=int, default=None, help="exact user count")
     parser.add_argument("--exporter-port", type=int, default=0, help="0: no exporter")
@@ -45,12 +46,6 @@ def scenario_of(environment) -> scenarios.Scenario:
     return scenarios.get(options.scenario).scaled(
         options.scale, options.scenario_duration, options.scenario_users
     )
-
-
-@events.test_start.add_listener
-def pace_users(environment, **_kwargs):
-    """Runs on every process once the options are final (workers get them with the spawn)."""
-    SeedUser.wait_time = constant_pacing(scenario_of(environment).pacing_s)
 
 
 @events.init.add_listener
@@ -104,15 +99,27 @@ def totals(stats) -> dict:
 
 
 class SeedUser(FastHttpUser):
+    """One of the seed's users: a request every `pacing_s` seconds.
+
+    This is Locust's constant pacing on a random phase. `constant_pacing` counts the period
+    from the user's spawn, so every user's second request would fall within the few seconds
+    of the ramp; here each user starts at a random point of its first period and keeps that
+    rhythm, so the offered load is even. A response slower than the period makes the next
+    request start at once: an overloaded server slows the offered load, as in the seed.
+    """
+
     # A user waits this long for an answer; Heroku's router (and ours) gives up after 30 s.
     network_timeout = 60.0
     connection_timeout = 60.0
-    wait_time = constant_pacing(scenarios.get("5").pacing_s)  # replaced at test start
 
     def on_start(self):
-        # Start each user at a random point of its pacing period, so the offered load rises
-        # smoothly with the user count instead of arriving in bursts as users spawn.
-        gevent.sleep(random.uniform(0, scenario_of(self.environment).pacing_s))
+        self._pacing_s = scenario_of(self.environment).pacing_s
+        self._next_start = time.monotonic() + random.uniform(0, self._pacing_s)
+        gevent.sleep(self._next_start - time.monotonic())
+
+    def wait_time(self):
+        self._next_start = max(self._next_start + self._pacing_s, time.monotonic())
+        return self._next_start - time.monotonic()
 
     @task
     def read_the_page(self):

@@ -7,6 +7,7 @@ Its data folder stays in the run folder, so the run can be queried again later:
 
 from __future__ import annotations
 
+import importlib.util
 import json
 import shutil
 import subprocess
@@ -34,9 +35,12 @@ def binary() -> str | None:
 def write_fast_rules(rules_dir: Path) -> None:
     """The repo's alert and recording rules, built with windows short enough for a test run."""
     import importlib.util
+    import os
 
     rules_dir.mkdir(exist_ok=True)
     if importlib.util.find_spec("metrics.alerting") is None:  # TEMPORARY until merged
+        for rule_file in Path(os.environ.get("LOADTESTS_DEV_RULES", "/nonexistent")).glob("*.yml"):
+            shutil.copy(rule_file, rules_dir)
         return
     subprocess.run(
         [sys.executable, "-m", "metrics.alerting.build", "--fast", "--out", str(rules_dir)],
@@ -45,18 +49,25 @@ def write_fast_rules(rules_dir: Path) -> None:
     )
 
 
-def config_text(app_targets: dict[str, str], locust_targets: list[str], rules_dir: Path) -> str:
-    """prometheus.yml for the run (`app_targets`: dyno name to host:port), as JSON (valid YAML)."""
-    app = [{"targets": [target], "labels": {"dyno": dyno}} for dyno, target in app_targets.items()]
-    config = {
-        "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
-        "rule_files": [str(rules_dir / "*.yml"), str(rules_dir / "*.yaml")],
-        "scrape_configs": [
-            {"job_name": "app", "static_configs": app},
-            {"job_name": "locust", "static_configs": [{"targets": locust_targets}]},
-        ],
-    }
-    return json.dumps(config, indent=2)
+def config_text(app_targets: list[str], locust_targets: list[str], rules_dir: Path) -> str:
+    """prometheus.yml for the run: `app_targets` (host:port) in dyno order, web.1 first."""
+    if importlib.util.find_spec("metrics.alerting") is None:  # TEMPORARY until merged
+        app = [
+            {"targets": [target], "labels": {"dyno": f"web.{n}"}}
+            for n, target in enumerate(app_targets, start=1)
+        ]
+        config = {
+            "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
+            "rule_files": [str(rules_dir / "*.yml")],
+            "scrape_configs": [
+                {"job_name": "app", "static_configs": app},
+                {"job_name": "locust", "static_configs": [{"targets": locust_targets}]},
+            ],
+        }
+        return json.dumps(config, indent=2)
+    from metrics.alerting import prometheus_config
+
+    return prometheus_config(app_targets, locust_targets, str(rules_dir), SCRAPE_INTERVAL_S)
 
 
 @dataclass
@@ -75,7 +86,7 @@ class FiredAlert:
 class RunPrometheus:
     """A real Prometheus on a free loopback port, its files under `run_dir`."""
 
-    def __init__(self, run_dir: Path, app_targets: dict[str, str], locust_targets: list[str]):
+    def __init__(self, run_dir: Path, app_targets: list[str], locust_targets: list[str]):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         rules_dir = run_dir / "rules"

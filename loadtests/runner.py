@@ -8,6 +8,7 @@ from __future__ import annotations
 import contextlib
 import datetime
 import json
+import math
 import time
 import urllib.error
 import urllib.request
@@ -16,7 +17,7 @@ from pathlib import Path
 
 from loadtests import prometheus, router, sampler, summary
 from loadtests.processes import Process, free_port, python_module
-from loadtests.scenarios import Scenario
+from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
 from loadtests.setups import PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -31,10 +32,14 @@ class BadArgument(ValueError):
 @dataclass
 class RunOptions:
     scenario: Scenario  # already scaled
-    scale: float
     runs_root: Path
     host: str | None = None
     workers: int = 0
+
+
+def locust_workers(users: int) -> int:
+    """Locust processes a load needs: one up to USERS_PER_LOCUST_PROCESS, then a worker each."""
+    return 0 if users <= USERS_PER_LOCUST_PROCESS else math.ceil(users / USERS_PER_LOCUST_PROCESS)
 
 
 def new_run_dir(runs_root: Path, test: str) -> Path:
@@ -77,7 +82,6 @@ def locust_processes(
         "--only-summary",
         "--logfile", str(run_dir / "locust.log"),
         "--scenario", scenario.test,
-        "--scale", "1",
         "--scenario-users", str(scenario.users),
         "--scenario-duration", str(scenario.duration_s),
         "--exporter-port", str(exporter_port),
@@ -119,7 +123,9 @@ def run(options: RunOptions) -> Path:
         check_reachable(options.host)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     (run_dir / "scenario.json").write_text(
-        json.dumps(scenario.as_dict() | {"scale": options.scale, "host": options.host}, indent=2)
+        json.dumps(
+            scenario.as_dict() | {"host": options.host, "locust_workers": options.workers}, indent=2
+        )
     )
     print(
         f"Test {scenario.test}: {scenario.users:,} users for {scenario.duration_s} s -> {run_dir}"
@@ -144,7 +150,7 @@ def run(options: RunOptions) -> Path:
         prom = None
         if prometheus.binary():
             prom = prometheus.RunPrometheus(
-                run_dir, {d.name: d.address for d in dynos}, [f"127.0.0.1:{exporter_port}"]
+                run_dir, [d.address for d in dynos], [f"127.0.0.1:{exporter_port}"]
             )
             stack.callback(prom.stop)
         metrics_sampler = sampler.MetricsSampler(
@@ -174,7 +180,7 @@ def run(options: RunOptions) -> Path:
             queries = sampler.db_queries_per_second(samples)
             connections = sampler.max_db_connections(samples)
 
-        result = summary.build(scenario, options.scale, run_dir, alerts, queries, connections)
+        result = summary.build(scenario, run_dir, alerts, queries, connections)
         result["started"], result["ended"] = started, ended
         if scenario.compare_with:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)

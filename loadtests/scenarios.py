@@ -21,12 +21,9 @@ SEED_PACE_PER_USER_PER_MINUTE = 4.0
 # Heroku's hobby PostgreSQL allowed 20 connections: the limit test 4 ran into.
 HEROKU_HOBBY_MAX_CONNECTIONS = 20
 
-# The default --scale: the share of the seed's users (and so of its request rate) that a
-# local run offers. Measured on the project's 2-core machine, where Locust, Caddy,
-# PostgreSQL and the app share the cores (loadtests/README.md, "Choosing the scale"):
-# at 0.6, test 5 (3,000 users, 200 req/s) runs with 0 errors while test 6 (6,000 users,
-# 400 req/s) is past what one Waitress process serves here, so each test's symptom shows.
-DEFAULT_SCALE = 0.6
+# Users per Locust process: each user holds a socket, the file limit here is 20,000, and one
+# Locust process stays under 70% of a core at 16,000 users at the seed's pace.
+USERS_PER_LOCUST_PROCESS = 10_000
 
 
 @dataclass(frozen=True)
@@ -57,6 +54,13 @@ class Scenario:
     db_max_connections: int = HEROKU_HOBBY_MAX_CONNECTIONS
     # The test this one is read against ("3 vs 2"): the summary shows the ratio.
     compare_with: str | None = None
+    # The default --scale: the multiple of the seed's users (each at the seed's pace) that
+    # shows the test's symptom on the project's 2-core machine, where Locust, Caddy,
+    # PostgreSQL and the app share the cores. 1 is the seed's own load; see
+    # loadtests/README.md, "Choosing the scale", for the measurements behind each value.
+    local_scale: float = 1.0
+    # The scale this copy runs at (set by `scaled`).
+    scale: float = 1.0
 
     @property
     def label(self) -> str:
@@ -69,12 +73,19 @@ class Scenario:
         return 60.0 / self.pace_per_user_per_minute
 
     def scaled(
-        self, scale: float, duration_s: int | None = None, users: int | None = None
+        self, scale: float | None = None, duration_s: int | None = None, users: int | None = None
     ) -> Scenario:
-        """The scenario as it runs: users shrunk by `scale` (each keeps the seed's pace, so the
-        request rate shrinks with them), or exactly `users` when given."""
-        run_users = users if users is not None else max(1, round(self.users * scale))
-        return dataclasses.replace(self, users=run_users, duration_s=duration_s or self.duration_s)
+        """The scenario as it runs: the seed's users times `scale` (default: `local_scale`),
+        each at the seed's pace, so the request rate scales with them; or exactly `users`."""
+        if users is not None:
+            scale = users / self.users
+        scale = scale or self.local_scale
+        return dataclasses.replace(
+            self,
+            users=users or max(1, round(self.users * scale)),
+            duration_s=duration_s or self.duration_s,
+            scale=round(scale, 4),
+        )
 
     @property
     def offered_requests_per_minute(self) -> float:
@@ -128,6 +139,9 @@ SCENARIOS: dict[str, Scenario] = {
             pace_per_user_per_minute=SEED_PACE_PER_USER_PER_MINUTE,
             setup="gunicorn_sync",
             compare_with="2",
+            # One sync worker here serves 666 req/s at 25 ms (10,000 users): far faster than
+            # the seed's dyno. At 16,000 users (1,066 req/s) it saturates as the seed's did.
+            local_scale=3.2,
             seed=SeedFigures(
                 5000,
                 9000,
@@ -169,6 +183,9 @@ SCENARIOS: dict[str, Scenario] = {
             pace_per_user_per_minute=SEED_PACE_PER_USER_PER_MINUTE,
             setup="waitress",
             compare_with="5",
+            # One Waitress process here serves 10,000 users (666 req/s) at 26 ms; at 16,000
+            # (1,066 req/s) it queues, slows to seconds and drops connections, as in the seed.
+            local_scale=1.6,
             seed=SeedFigures(
                 10_000,
                 21_500,
@@ -184,6 +201,7 @@ SCENARIOS: dict[str, Scenario] = {
             setup="waitress",
             dynos=2,
             compare_with="6",
+            local_scale=1.6,  # the same users as test 6 at its scale
             seed=SeedFigures(
                 10_000,
                 36_000,
@@ -199,6 +217,7 @@ SCENARIOS: dict[str, Scenario] = {
             setup="waitress",
             dynos=2,
             compare_with="7",
+            local_scale=1.6,  # test 7's scale: 24,000 users
             seed=SeedFigures(
                 15_000,
                 30_000,

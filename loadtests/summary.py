@@ -55,7 +55,6 @@ def server_log_signs(run_dir: Path) -> dict[str, int]:
 
 def build(
     scenario: Scenario,
-    scale: float,
     run_dir: Path,
     alerts: list,
     db_queries_per_second: float | None,
@@ -68,7 +67,7 @@ def build(
     cpu_max = final["cpu_usage_max_ratio"]
     return {
         "test": scenario.test,
-        "scale": scale,
+        "scale": scenario.scale,
         "users": scenario.users,
         "duration_s": scenario.duration_s,
         "requests": requests,

@@ -1,0 +1,54 @@
+"""The load-test CLI run for real in a subprocess: database, dynos, Caddy, Prometheus, Locust."""
+
+import json
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parents[2]
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loadtests", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+    )
+
+
+def need_prometheus() -> None:
+    """The alert checks need a real Prometheus: missing in CI is a failure."""
+    if shutil.which("prometheus"):
+        return
+    message = "no `prometheus` binary on PATH (Debian: apt-get install prometheus)"
+    if IN_CI:
+        pytest.fail(message)
+    pytest.skip(message)
+
+
+def run_scenario(runs_root: Path, test: str, duration: int, *extra: str) -> tuple[Path, dict]:
+    """Runs `python -m loadtests run` and returns its run folder and summary.json."""
+    need_prometheus()
+    before = set(runs_root.glob("*")) if runs_root.exists() else set()
+    done = cli(
+        "run", "--test", test, "--duration", str(duration), "--runs-dir", str(runs_root), *extra,
+        timeout=duration + 240,
+    )  # fmt: skip
+    assert done.returncode == 0, f"the run failed:\n{done.stdout}\n{done.stderr}"
+    (run_dir,) = set(runs_root.glob("*")) - before
+    return run_dir, json.loads((run_dir / "summary.json").read_text())
+
+
+def assert_exporter_matches_locust(summary: dict) -> None:
+    """The exporter's last scrape (taken over HTTP just before Locust exited) equals Locust's
+    own totals, failures by kind included."""
+    exported = summary["exporter_final"]
+    assert exported["requests"] == summary["requests"], exported
+    assert exported["failures"] == summary["errors"], exported

@@ -1,0 +1,36 @@
+"""Bad arguments get one line on stderr and exit status 2, never a traceback."""
+
+import pytest
+
+from loadtests.processes import free_port
+from tests.loadtests.helpers import cli
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["run", "--test", "9x"], "unknown test '9x'"),
+        (["run", "--test", "5", "--scale", "0"], "--scale: must be a number above 0"),
+        (["run", "--test", "5", "--scale", "-1"], "--scale: must be a number above 0"),
+        (["run", "--test", "5", "--scale", "lots"], "--scale: must be a number above 0"),
+        (["run", "--test", "5", "--duration", "0"], "--duration: must be a whole number"),
+        (["run", "--test", "5", "--workers", "-2"], "--workers must be 0 or more"),
+        (["run", "--test", "5", "--host", "example.com"], "--host must be an http:// or https://"),
+        (["run"], "the following arguments are required: --test"),
+        (["fly"], "invalid choice: 'fly'"),
+    ],
+)
+def test_bad_argument_is_one_line_and_exit_status_2(args, says):
+    done = cli(*args)
+    assert done.returncode == 2, done
+    assert done.stderr.count("\n") == 1 and done.stderr.startswith("error: "), done.stderr
+    assert says in done.stderr
+    assert "Traceback" not in done.stdout + done.stderr
+
+
+def test_unreachable_host_is_one_line_and_starts_nothing(tmp_path):
+    url = f"http://127.0.0.1:{free_port()}"
+    done = cli("run", "--test", "5", "--host", url, "--runs-dir", str(tmp_path))
+    assert done.returncode == 2
+    assert done.stderr == f"error: cannot reach {url}: [Errno 111] Connection refused\n"
+    assert list(tmp_path.iterdir()) == []  # no run folder for a run that never started

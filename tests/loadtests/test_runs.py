@@ -1,0 +1,55 @@
+"""The seed's symptoms, reproduced end to end at the default scale in short runs.
+
+Each run is real: the capped embedded PostgreSQL, the server set-up as dynos, Caddy as the
+router, a Prometheus evaluating the repo's rules with shortened windows, and Locust.
+"""
+
+from loadtests.sampler import max_db_connections, read_samples
+from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
+from tests.loadtests.helpers import assert_exporter_matches_locust, run_scenario
+
+
+def test_test1_every_response_is_400_and_bad_request_surge_fires(runs_root):
+    run_dir, summary = run_scenario(runs_root, "1", 40)
+    assert summary["requests"] > 0
+    assert summary["errors"].get("http_400", 0) >= 0.99 * summary["requests"], summary["errors"]
+    assert "BadRequestSurge" in summary["alerts_fired"]
+    text = (run_dir / "summary.txt").read_text()
+    assert "main errors: http_400" in text and "runbooks/BadRequestSurge.md" in text
+    assert_exporter_matches_locust(summary)
+
+
+def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_totals(runs_root):
+    run_dir, summary = run_scenario(runs_root, "5", 30, "--workers", "2")
+    assert summary["error_rate"] == 0, summary["error_messages"]
+    assert summary["alerts_fired"] == []
+    # The totals' shape matches one process's: each user asks every 15 s, starting at a
+    # random point of its first period, so a 30 s run gives about two requests per user.
+    expected = summary["users"] * summary["duration_s"] / 15
+    assert 0.75 * expected <= summary["requests"] <= 1.25 * expected, summary["requests"]
+    assert_exporter_matches_locust(summary)
+    assert (run_dir / "locust-worker-2.out").exists()
+    assert "2 workers" in (run_dir / "locust.log").read_text()
+
+
+def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root):
+    run_dir, summary = run_scenario(runs_root, "4", 40)
+    assert summary["error_rate"] >= 0.3, summary["errors"]
+    assert summary["server_log_signs"].get("sorry, too many clients already", 0) > 0
+    samples = read_samples(run_dir / "samples.jsonl")
+    assert max_db_connections(samples) >= HEROKU_HOBBY_MAX_CONNECTIONS
+    assert {"DatabaseConnectionsNearLimit", "DatabaseConnectionErrors"} <= set(
+        summary["alerts_fired"]
+    )
+    text = (run_dir / "summary.txt").read_text()
+    assert "runbooks/DatabaseConnectionsNearLimit.md" in text
+    assert "runbooks/DatabaseConnectionErrors.md" in text
+    assert_exporter_matches_locust(summary)
+
+
+def test_saturated_waitress_fires_request_queueing_no_later_than_high_latency(runs_root):
+    _, summary = run_scenario(runs_root, "6", 40)
+    became_active = {alert["name"]: alert["active_at"] for alert in summary["alerts"]}
+    assert {"RequestQueueing", "HighLatency"} <= set(became_active), summary["alerts"]
+    assert became_active["RequestQueueing"] <= became_active["HighLatency"], summary["alerts"]
+    assert_exporter_matches_locust(summary)
