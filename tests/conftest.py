@@ -6,11 +6,13 @@ the settings start on import, so the whole suite runs against a real server.
 
 import io
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
+import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -91,6 +93,22 @@ def running_app(database_url: str, **env: str) -> Iterator[str]:
                 process.kill()
                 process.wait()
         process.stdout.close()
+
+
+@pytest.fixture
+def pg_data_dir() -> Iterator[Path]:
+    """A data folder for a PostgreSQL of the test's own, stopped and removed afterwards.
+
+    It lives under .data/ rather than pytest's tmp_path: PostgreSQL runs as its own user
+    when we are root, and pytest's temporary folders are private to root.
+    """
+    from app import embedded_db
+
+    data_dir = ROOT / ".data" / "test-servers" / uuid.uuid4().hex[:12]
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    yield data_dir
+    embedded_db.stop_server(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
 @pytest.fixture(scope="session")
