@@ -14,14 +14,14 @@ from metrics.alerting.yaml_text import dump
 
 RULES_DIR = Path(__file__).resolve().parent.parent / "rules"
 
-# One rule file (and one group) per area, as the mixins split them.
+# One rule file (and one group) per area, as the mixins split them: the area's recording rules
+# first, then its alerts, so the alerts read values recorded in the same evaluation.
 AREAS = {
-    "recording": recording.rules,
-    "http": http.rules,
-    "database": database.rules,
-    "queueing": queueing.rules,
-    "availability": availability.rules,
-    "loadgen": loadgen.rules,
+    "http": (recording.http_rules, http.rules),
+    "database": (recording.database_rules, database.rules),
+    "queueing": (recording.queueing_rules, queueing.rules),
+    "availability": (availability.rules,),
+    "loadgen": (recording.loadgen_rules, loadgen.rules),
 }
 
 
@@ -33,8 +33,9 @@ def rule_files(timing: Timing) -> dict[str, str]:
     )
     return {
         f"{area}.yml": header
-        + dump({"groups": [{"name": f"connected-content-example.{area}", "rules": make(timing)}]})
-        for area, make in AREAS.items()
+        + dump({"groups": [{"name": f"connected-content-example.{area}", "rules": rules}]})
+        for area, makers in AREAS.items()
+        for rules in [[rule for make in makers for rule in make(timing)]]
     }
 
 
