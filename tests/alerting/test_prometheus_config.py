@@ -14,6 +14,7 @@ import pytest
 from alerting_support import run
 
 from metrics.alerting import build, config, prometheus_config
+from metrics.alerting.diagnosis import describe, fired_alerts
 
 
 def write_run_config(directory, app_targets, locust_targets) -> str:
@@ -119,6 +120,7 @@ def test_fast_rules_fire_in_a_real_prometheus(prometheus_binary, tmp_path):
         stderr=subprocess.PIPE,
     )
     seen: set = set()
+    history = []
     try:
         deadline = time.monotonic() + 75
         while time.monotonic() < deadline and not seen >= EXPECTED:
@@ -131,9 +133,24 @@ def test_fast_rules_fire_in_a_real_prometheus(prometheus_binary, tmp_path):
             for alert in alerts:
                 name = alert["labels"]["alertname"]
                 assert alert["annotations"]["runbook_url"].endswith(f"/runbooks/{name}.md")
+        history = fired_alerts(f"http://127.0.0.1:{port}", 300)
     finally:
         process.terminate()
         _, stderr = process.communicate(timeout=30)
         app.shutdown()
         locust.shutdown()
     assert seen == EXPECTED, f"fired {sorted(seen)}; Prometheus said: {stderr.decode()[-2000:]}"
+    # The run's diagnosis reads the same alerts back from the ALERTS history, critical first.
+    assert {(a.name, a.severity) for a in history} == EXPECTED
+    assert history[0].severity == "critical" and history[-1].severity == "info"
+    assert "critical  DatabaseConnectionErrors" in describe(history)
+    assert "runbooks/LoadGeneratorSaturated.md" in describe(history)
+
+
+def test_diagnosis_says_when_nothing_fired():
+    assert describe([]) == "No alerts fired."
+
+
+def test_diagnosis_of_an_unreachable_prometheus_is_an_oserror():
+    with pytest.raises(OSError):
+        fired_alerts(f"http://127.0.0.1:{free_port()}", 60, timeout=2)
