@@ -7,6 +7,8 @@ SUMMARY = "The app is down."
 
 
 def rules(timing: Timing) -> list[dict]:
+    # `up == 0` rather than absent(up): every target listed in targets/*.json has an `up`
+    # series, and absent() would fire forever where no local app is configured (Heroku only).
     scrape = alert(
         "AppDown",
         'up{job=~"app|heroku-app"} == 0',
