@@ -28,3 +28,8 @@ def prometheus_binary() -> str:
 @pytest.fixture(scope="session")
 def amtool() -> str:
     return _binary("amtool", "prometheus-alertmanager")
+
+
+@pytest.fixture(scope="session")
+def alertmanager_binary() -> str:
+    return _binary("prometheus-alertmanager", "prometheus-alertmanager")

@@ -2,7 +2,6 @@
 real Prometheus running it with the FAST rules fires the expected alerts within a short run."""
 
 import json
-import socket
 import subprocess
 import threading
 import time
@@ -11,7 +10,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from alerting_support import run
+from alerting_support import free_port, run
 
 from metrics.alerting import build, config, prometheus_config
 from metrics.alerting.diagnosis import describe, fired_alerts
@@ -71,12 +70,6 @@ def serve(body: str) -> ThreadingHTTPServer:
     server = ThreadingHTTPServer(("127.0.0.1", 0), handler)
     threading.Thread(target=server.serve_forever, daemon=True).start()
     return server
-
-
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
 # The seed's test 4 as the app and Locust would expose it: 17 of 20 connections in use,
