@@ -1,0 +1,97 @@
+"""Helpers for the drain tests: Logplex framing, an HTTP client for a receiver, and the
+binaries the tests need."""
+
+import base64
+import os
+import shutil
+import socket
+import subprocess
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from prometheus_client.parser import text_string_to_metric_families
+
+FIXTURES = Path(__file__).parent / "fixtures"
+REPO = Path(__file__).resolve().parents[2]
+USERNAME, PASSWORD = "drain-user", "s3cret-drain-password"
+
+
+def frame(message: str, count_newline: bool = True) -> bytes:
+    """Octet-count one RFC 5424 message as Logplex does (the count may include the newline)."""
+    data = message.encode()
+    return b"%d %s\n" % (len(data) + (1 if count_newline else 0), data)
+
+
+def fixture_messages(name: str = "drain_messages.txt") -> list[str]:
+    return (FIXTURES / name).read_text().splitlines()
+
+
+class Receiver:
+    """Talks HTTP to a receiver on 127.0.0.1."""
+
+    def __init__(self, port: int):
+        self.url = f"http://127.0.0.1:{port}"
+
+    def post(self, body: bytes, frame_id=None, auth=(USERNAME, PASSWORD), headers=None) -> int:
+        request = urllib.request.Request(f"{self.url}/logs", data=body, method="POST")
+        request.add_header("Content-Type", "application/logplex-1")
+        request.add_header("Logplex-Msg-Count", str(body.count(b"\n")))
+        if frame_id is not None:
+            request.add_header("Logplex-Frame-Id", frame_id)
+        if auth is not None:
+            token = base64.b64encode(f"{auth[0]}:{auth[1]}".encode()).decode()
+            request.add_header("Authorization", f"Basic {token}")
+        for key, value in (headers or {}).items():
+            request.add_header(key, value)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as error:
+            return error.code
+
+    def scrape(self) -> dict[tuple[str, tuple], float]:
+        """GET /metrics as {(sample name, sorted labels): value}."""
+        with urllib.request.urlopen(f"{self.url}/metrics", timeout=30) as response:
+            text = response.read().decode()
+        return {
+            (sample.name, tuple(sorted(sample.labels.items()))): sample.value
+            for family in text_string_to_metric_families(text)
+            for sample in family.samples
+        }
+
+
+def value(samples, name, **labels):
+    return samples.get((name, tuple(sorted(labels.items()))))
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise AssertionError(f"{url} exited early: {process.stderr.read()}")
+        try:
+            with urllib.request.urlopen(url, timeout=1):
+                return
+        except OSError:
+            time.sleep(0.05)
+    raise AssertionError(f"{url} did not answer within {timeout} s")
+
+
+def require_binary(name: str) -> str:
+    """A binary the test needs: a failure under CI, a skip on a machine without it."""
+    path = shutil.which(name)
+    if path is None:
+        message = f"{name} not found on PATH (apt-get install prometheus)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+    return path
