@@ -27,3 +27,9 @@ def split_frames(body: bytes) -> tuple[list[bytes], int]:
             continue
         messages.append(message)
     return messages, malformed
+
+
+def frame(message: str, count_newline: bool = True) -> bytes:
+    """Octet-count one message as Logplex does (its documented example counts the newline)."""
+    data = message.encode()
+    return b"%d %s\n" % (len(data) + (1 if count_newline else 0), data)

@@ -19,12 +19,6 @@ REPO = Path(__file__).resolve().parents[2]
 USERNAME, PASSWORD = "drain-user", "s3cret-drain-password"
 
 
-def frame(message: str, count_newline: bool = True) -> bytes:
-    """Octet-count one RFC 5424 message as Logplex does (the count may include the newline)."""
-    data = message.encode()
-    return b"%d %s\n" % (len(data) + (1 if count_newline else 0), data)
-
-
 def fixture_messages(name: str = "drain_messages.txt") -> list[str]:
     return (FIXTURES / name).read_text().splitlines()
 

@@ -3,40 +3,14 @@
 import time
 from pathlib import Path
 
-from .helpers import frame
+from metrics.drain import synthetic
+from metrics.drain.frames import frame
 
 TTL_SECONDS = 1.0
 PHASES = 4
 DYNOS_PER_PHASE = 60
 LINES_PER_PHASE = 50_000
 LINES_PER_BATCH = 1_000
-
-
-def _lines(dynos: list[str], count: int) -> list[bytes]:
-    """Router lines mostly, with runtime and app samples, spread over ``dynos``."""
-    frames = []
-    for i in range(count):
-        dyno = dynos[i % len(dynos)]
-        if i % 10 == 8:
-            message = (
-                f"<45>1 2026-11-26T21:00:00+00:00 host heroku {dyno} - source={dyno} "
-                "dyno=heroku.1.abc sample#memory_total=100.00MB sample#memory_rss=90.00MB "
-                "sample#memory_cache=1.00MB sample#memory_swap=0.00MB sample#memory_quota=512.00MB"
-            )
-        elif i % 10 == 9:
-            message = (
-                f"<190>1 2026-11-26T21:00:00+00:00 host app {dyno} - source={dyno} "
-                f"sample#waitress_queue_depth={i % 7} sample#waitress_threads_busy=4"
-            )
-        else:
-            message = (
-                "<158>1 2026-11-26T21:00:00+00:00 host heroku router - at=info method=GET "
-                f'path="/item/{i}" host=cce-demo.herokuapp.com request_id=req-{i} '
-                f'fwd="203.0.113.{i % 250}" dyno={dyno} connect={i % 3}ms '
-                f"service={i % 400}ms status={200 if i % 50 else 503} bytes=301 protocol=https"
-            )
-        frames.append(frame(message))
-    return frames
 
 
 def _rss_bytes(pid: int) -> int:
@@ -54,7 +28,7 @@ def test_series_and_memory_stay_bounded_as_dynos_come_and_go(run_receiver):
         if phase:
             time.sleep(TTL_SECONDS + 0.3)  # the previous phase's dynos fall silent
         dynos = [f"web.{phase * DYNOS_PER_PHASE + n + 1}" for n in range(DYNOS_PER_PHASE)]
-        frames = _lines(dynos, LINES_PER_PHASE)
+        frames = [frame(m) for m in synthetic.messages(dynos, LINES_PER_PHASE)]
         for start in range(0, LINES_PER_PHASE, LINES_PER_BATCH):
             body = b"".join(frames[start : start + LINES_PER_BATCH])
             assert receiver.post(body, frame_id=f"{phase}-{start}") == 204

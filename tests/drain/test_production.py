@@ -5,7 +5,9 @@ import sys
 import urllib.error
 import urllib.request
 
-from .helpers import REPO, fixture_messages, frame, value
+from metrics.drain.frames import frame
+
+from .helpers import REPO, fixture_messages, value
 
 ROUTER_LINE = fixture_messages()[0]  # web.1, status 200
 

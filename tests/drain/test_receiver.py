@@ -2,7 +2,9 @@
 
 import pytest
 
-from .helpers import fixture_messages, frame, value
+from metrics.drain.frames import frame
+
+from .helpers import fixture_messages, value
 
 MB = 1048576
 
