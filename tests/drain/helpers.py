@@ -2,12 +2,14 @@
 binaries the tests need."""
 
 import base64
+import json
 import os
 import shutil
 import socket
 import subprocess
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 from pathlib import Path
 
@@ -89,3 +91,11 @@ def require_binary(name: str) -> str:
             pytest.fail(message)
         pytest.skip(message)
     return path
+
+
+def prometheus_query(base_url: str, query: str, at: str) -> dict[str, float]:
+    """An instant query, as {value of the first label: value}."""
+    params = urllib.parse.urlencode({"query": query, "time": at})
+    with urllib.request.urlopen(f"{base_url}/api/v1/query?{params}", timeout=30) as response:
+        result = json.load(response)["data"]["result"]
+    return {next(iter(item["metric"].values()), ""): float(item["value"][1]) for item in result}
