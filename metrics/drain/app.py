@@ -7,6 +7,7 @@ holds the answer is a quick 204 (broken frames and lines are counted, never a 50
 
 import base64
 import hmac
+import threading
 import time
 
 from prometheus_client import CollectorRegistry, ProcessCollector
@@ -27,9 +28,11 @@ class ReceiverStats:
 
     def __init__(self):
         self.counts: dict[str, int] = {}
+        self._lock = threading.Lock()  # Waitress serves POSTs on several threads
 
     def add(self, name: str, amount: int = 1) -> None:
-        self.counts[name] = self.counts.get(name, 0) + amount  # GIL-atomic enough for counts
+        with self._lock:
+            self.counts[name] = self.counts.get(name, 0) + amount
 
     def families(self):
         def counter(key, help_text):
