@@ -5,20 +5,14 @@ import os
 import subprocess
 import sys
 import threading
-from pathlib import Path
 
 import pytest
+import waitress
 
-# The repository root, so `metrics` imports when pytest runs without pytest-django (which
-# otherwise puts manage.py's folder on the path).
-sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
-
-import waitress  # noqa: E402
-
-from metrics.drain import settings as settings_module  # noqa: E402
-from metrics.drain.app import DrainApp  # noqa: E402
-
-from .helpers import PASSWORD, REPO, USERNAME, Receiver, free_port, wait_until_ready  # noqa: E402
+from metrics.drain import settings as settings_module
+from metrics.drain.app import DrainApp
+from tests.conftest import ROOT, free_port, wait_for_http
+from tests.drain.helpers import PASSWORD, USERNAME, Receiver
 
 
 @pytest.fixture
@@ -30,13 +24,17 @@ def serve_app():
         base = {"DRAIN_USERNAME": USERNAME, "DRAIN_PASSWORD": PASSWORD}
         app = DrainApp(settings_module.load({**base, **(env or {})}, **flags))
         server = waitress.create_server(app, host="127.0.0.1", port=0, threads=2)
-        threading.Thread(target=server.run, daemon=True).start()
-        servers.append(server)
+        loop = threading.Thread(target=server.run, daemon=True)
+        loop.start()
+        servers.append((server, loop))
         return Receiver(server.effective_port), app
 
     yield start
-    for server in servers:
-        server.close()
+    for server, loop in servers:
+        # Close from inside the server's own loop, so the loop ends instead of polling a
+        # closed socket.
+        server.trigger.pull_trigger(server.close)
+        loop.join(timeout=10)
 
 
 @pytest.fixture
@@ -50,7 +48,7 @@ def run_receiver():
         full_env.update(env or {})
         process = subprocess.Popen(
             [sys.executable, "-m", "metrics.drain", "--port", str(port), *args],
-            cwd=REPO,
+            cwd=ROOT,
             env=full_env,
             stdout=subprocess.DEVNULL,
             stderr=subprocess.PIPE,
@@ -58,10 +56,11 @@ def run_receiver():
         )
         processes.append(process)
         receiver = Receiver(port)
-        wait_until_ready(f"{receiver.url}/healthz", process)
+        wait_for_http(f"{receiver.url}/healthz", process)
         return receiver, process
 
     yield start
     for process in processes:
         process.terminate()
         process.wait(timeout=10)
+        process.stderr.close()

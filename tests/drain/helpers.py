@@ -3,9 +3,7 @@ binaries the tests need."""
 
 import base64
 import json
-import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.error
@@ -16,8 +14,9 @@ from pathlib import Path
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
+from tests.conftest import IN_CI
+
 FIXTURES = Path(__file__).parent / "fixtures"
-REPO = Path(__file__).resolve().parents[2]
 USERNAME, PASSWORD = "drain-user", "s3cret-drain-password"
 
 
@@ -63,23 +62,18 @@ def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))))
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-def wait_until_ready(url: str, process: subprocess.Popen, timeout: float = 20.0) -> None:
+def wait_for_prometheus(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
+    """Prometheus answers /-/ready with 503 while it loads its blocks: wait for the 200."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if process.poll() is not None:
-            raise AssertionError(f"{url} exited early: {process.stderr.read()}")
+            raise AssertionError(f"prometheus exited early: {process.stderr.read()}")
         try:
-            with urllib.request.urlopen(url, timeout=1):
+            with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
                 return
         except OSError:
-            time.sleep(0.05)
-    raise AssertionError(f"{url} did not answer within {timeout} s")
+            time.sleep(0.1)
+    raise AssertionError(f"{url} was not ready within {timeout} s")
 
 
 def require_binary(name: str) -> str:
@@ -87,7 +81,7 @@ def require_binary(name: str) -> str:
     path = shutil.which(name)
     if path is None:
         message = f"{name} not found on PATH (apt-get install prometheus)"
-        if os.environ.get("CI") == "true":
+        if IN_CI:
             pytest.fail(message)
         pytest.skip(message)
     return path

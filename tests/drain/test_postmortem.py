@@ -7,14 +7,12 @@ from datetime import UTC, datetime, timedelta
 from metrics.drain.frames import frame
 from metrics.drain.postmortem import OpenMetricsBuffer, read_records, replay
 from metrics.drain.store import Limits
-
-from .helpers import (
-    REPO,
+from tests.conftest import ROOT, free_port
+from tests.drain.helpers import (
     fixture_messages,
-    free_port,
     prometheus_query,
     require_binary,
-    wait_until_ready,
+    wait_for_prometheus,
 )
 
 START = datetime(2026, 11, 26, 21, 0, 0, 123456, tzinfo=UTC)
@@ -53,7 +51,7 @@ def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_pat
     write_heroku_logs(logfile)
     result = subprocess.run(
         [sys.executable, "-m", "metrics.drain.postmortem", str(logfile), "--out", str(out)],
-        cwd=REPO,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -76,7 +74,7 @@ def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_pat
     )
     try:
         url = f"http://127.0.0.1:{port}"
-        wait_until_ready(f"{url}/-/ready", server)
+        wait_for_prometheus(url, server)
         by_dyno = "sum by (dyno) (heroku_router_requests_total)"
         # 21:01:00: lines up to 21:00:59.123 (web.1 60, web.2 30); 21:02:00: all of them.
         assert prometheus_query(url, by_dyno, "2026-11-26T21:01:00Z") == {"web.1": 60, "web.2": 30}
@@ -89,6 +87,7 @@ def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_pat
     finally:
         server.terminate()
         server.wait(timeout=30)
+        server.stderr.close()
 
 
 def test_a_raw_drain_capture_replays_to_the_same_series(tmp_path):
@@ -121,7 +120,7 @@ def test_missing_logfile_is_a_one_line_error(tmp_path):
             "--out",
             "x",
         ],
-        cwd=REPO,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=30,

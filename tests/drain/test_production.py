@@ -6,8 +6,8 @@ import urllib.error
 import urllib.request
 
 from metrics.drain.frames import frame
-
-from .helpers import REPO, fixture_messages, value
+from tests.conftest import ROOT
+from tests.drain.helpers import fixture_messages, value
 
 ROUTER_LINE = fixture_messages()[0]  # web.1, status 200
 
@@ -105,7 +105,7 @@ def test_metrics_token_protects_metrics_when_set(serve_app):
 def _run_cli(*args, env):
     return subprocess.run(
         [sys.executable, "-m", "metrics.drain", *args],
-        cwd=REPO,
+        cwd=ROOT,
         env={"PATH": "/usr/bin:/bin", **env},
         capture_output=True,
         text=True,

@@ -3,8 +3,7 @@
 import pytest
 
 from metrics.drain.frames import frame
-
-from .helpers import fixture_messages, value
+from tests.drain.helpers import fixture_messages, value
 
 MB = 1048576
 

@@ -3,9 +3,10 @@
 import re
 import subprocess
 
-from .helpers import REPO, require_binary
+from tests.conftest import ROOT
+from tests.drain.helpers import require_binary
 
-RULES = REPO / "metrics" / "rules" / "heroku.yml"
+RULES = ROOT / "metrics" / "rules" / "heroku.yml"
 RUNBOOK_BASE = "https://github.com/connected-content-example/connected-content-example/blob/main/"
 # Pages for contract alerts are written with the generated rules, not here.
 CONTRACT_ALERTS = {"DatabaseConnectionsNearLimit"}
@@ -23,7 +24,7 @@ def test_promtool_rule_tests_pass():
     promtool = require_binary("promtool")
     result = subprocess.run(
         [promtool, "test", "rules", "metrics/tests/heroku_test.yml"],
-        cwd=REPO,
+        cwd=ROOT,
         capture_output=True,
         text=True,
         timeout=60,
@@ -36,7 +37,7 @@ def test_runbook_url_is_derived_from_the_alert_name_and_the_page_exists():
         assert url == f"{RUNBOOK_BASE}runbooks/{name}.md"
         if name in CONTRACT_ALERTS:
             continue
-        page = (REPO / "runbooks" / f"{name}.md").read_text()
+        page = (ROOT / "runbooks" / f"{name}.md").read_text()
         assert page.startswith(f"# {name}\n")
         for section in ("Meaning", "Impact", "Diagnosis", "Mitigation", "Verify"):
             assert f"\n## {section}\n" in page, f"{name}.md has no {section} section"
