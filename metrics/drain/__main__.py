@@ -25,7 +25,8 @@ def parse_args(argv):
     parser.add_argument(
         "--port",
         type=int,
-        default=int(os.environ.get("PORT") or DEFAULT_PORT),
+        # A string default goes through `type` too, so a bad $PORT is argparse's one-line error.
+        default=os.environ.get("PORT") or str(DEFAULT_PORT),
         help=f"port (default $PORT, else {DEFAULT_PORT})",
     )
     parser.add_argument(
