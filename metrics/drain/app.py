@@ -117,35 +117,15 @@ class DrainApp:
         return scheme.lower() == "basic" and user_ok & password_ok
 
     def _logs(self, environ, start_response):
-        settings = self.settings
-        if settings.auth_required and not self._authorised(environ):
-            self.stats.add("rejected_auth")
-            return _response(
-                start_response,
-                "401 Unauthorized",
-                b"credentials required\n",
-                [("WWW-Authenticate", 'Basic realm="drain"')],
-            )
-        if settings.token is not None and not _equal(
-            environ.get("HTTP_LOGPLEX_DRAIN_TOKEN", ""), settings.token
-        ):
-            self.stats.add("rejected_token")
-            return _response(start_response, "403 Forbidden", b"unknown drain token\n")
-        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
-        if content_type != LOGPLEX_CONTENT_TYPE:
-            self.stats.add("rejected_content_type")
-            return _response(
-                start_response, "415 Unsupported Media Type", b"expected application/logplex-1\n"
-            )
-        raw_length = environ.get("CONTENT_LENGTH", "")
-        if raw_length and not raw_length.isdigit():
-            self.stats.add("rejected_bad_length")
-            return _response(start_response, "400 Bad Request", b"bad Content-Length\n")
-        limit = settings.max_body_bytes
+        refusal = self._refusal(environ)
+        if refusal is not None:
+            reason, status, message, headers = refusal
+            self.stats.add(f"rejected_{reason}")
+            return _response(start_response, status, message, headers)
         # Read at most one byte past the limit, so an oversized body is refused unread.
-        too_large = raw_length and int(raw_length) > limit
-        body = b"" if too_large else environ["wsgi.input"].read(int(raw_length or limit + 1))
-        if too_large or len(body) > limit:
+        limit = self.settings.max_body_bytes
+        body = environ["wsgi.input"].read(int(environ.get("CONTENT_LENGTH") or limit + 1))
+        if len(body) > limit:
             self.stats.add("rejected_too_large")
             return _response(start_response, "413 Content Too Large", b"body too large\n")
         frame_id = environ.get("HTTP_LOGPLEX_FRAME_ID", "")
@@ -160,6 +140,27 @@ class DrainApp:
         if expected.isdigit() and int(expected) != frames + malformed:
             self.stats.add("batches_count_mismatch")
         return _response(start_response, "204 No Content")
+
+    def _refusal(self, environ) -> tuple[str, str, bytes, list] | None:
+        """Why a POST /logs is refused before its body is read: (reason, status, message,
+        headers), or None when it may be read."""
+        settings = self.settings
+        if settings.auth_required and not self._authorised(environ):
+            challenge = [("WWW-Authenticate", 'Basic realm="drain"')]
+            return "auth", "401 Unauthorized", b"credentials required\n", challenge
+        token = environ.get("HTTP_LOGPLEX_DRAIN_TOKEN", "")
+        if settings.token is not None and not _equal(token, settings.token):
+            return "token", "403 Forbidden", b"unknown drain token\n", []
+        content_type = environ.get("CONTENT_TYPE", "").split(";")[0].strip().lower()
+        if content_type != LOGPLEX_CONTENT_TYPE:
+            message = b"expected application/logplex-1\n"
+            return "content_type", "415 Unsupported Media Type", message, []
+        length = environ.get("CONTENT_LENGTH", "")
+        if length and not length.isdigit():
+            return "bad_length", "400 Bad Request", b"bad Content-Length\n", []
+        if length and int(length) > settings.max_body_bytes:
+            return "too_large", "413 Content Too Large", b"body too large\n", []
+        return None
 
     def _metrics(self, environ, start_response):
         token = self.settings.metrics_token

@@ -13,14 +13,16 @@ def ingest_body(store: Store, body: bytes, now: float) -> tuple[int, int]:
     must never cost the batch or the process.
     """
     messages, malformed = split_frames(body)
+    read = 0
     with store.lock:
         for message in messages:
             record = from_syslog(message)
             if record is None:
                 malformed += 1
                 continue
+            read += 1
             try:
                 lines.ingest(store, record.source, record.process, record.message, now)
             except Exception:  # noqa: BLE001 - counted below; the batch goes on
                 store.unparsed("error")
-    return len(messages), malformed
+    return read, malformed

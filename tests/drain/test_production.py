@@ -61,6 +61,7 @@ def test_a_batch_with_broken_frames_keeps_the_good_ones(serve_app):
             b"999 " + ROUTER_LINE.encode() + b"\n",  # wrong length
             b"not-a-length " + ROUTER_LINE.encode() + b"\n",  # no octet count
             b"5 hello\n",  # right length, not syslog
+            frame("<13>1 too short for RFC 5424"),  # framed, but not a syslog message
             frame(ROUTER_LINE, count_newline=False),  # the other counting convention
             frame("<158>1 2026-11-26T21:00:00+00:00 host heroku router - at=info status=banana"),
             frame(
@@ -73,7 +74,8 @@ def test_a_batch_with_broken_frames_keeps_the_good_ones(serve_app):
     assert receiver.post(body, frame_id="C3") == 204
     samples = receiver.scrape()
     assert requests_web1(samples) == 3
-    assert value(samples, "heroku_drain_frames_malformed_total") == 4
+    assert value(samples, "heroku_drain_frames_malformed_total") == 5
+    assert value(samples, "heroku_drain_frames_received_total") == 5
     assert value(samples, "heroku_drain_lines_unparsed_total", kind="router") == 2
     assert value(samples, "heroku_drain_batches_count_mismatch_total") == 0
 
