@@ -7,28 +7,18 @@ the settings start on import, so the whole suite runs against a real server.
 import io
 import os
 import shutil
-import signal
-import socket
-import subprocess
-import sys
-import time
 import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from app.process import ROOT, free_port, running_app, wait_for_http
+
+__all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url(settings_dict: dict) -> str:
@@ -53,46 +43,6 @@ def seeded(test_database_url, django_db_blocker) -> str:
     with django_db_blocker.unblock():
         call_command("seed_data", count="2000", truncate=True, seed=1, stdout=io.StringIO())
     return test_database_url
-
-
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
-
-
-@contextmanager
-def running_app(database_url: str, **env: str) -> Iterator[str]:
-    """A real Waitress process serving the app on a free loopback port; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.serve", "--port", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{base}/healthz", process)
-        yield base
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        process.stdout.close()
 
 
 @pytest.fixture
