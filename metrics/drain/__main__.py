@@ -13,7 +13,7 @@ import waitress
 from metrics.drain import settings as settings_module
 from metrics.drain.app import DrainApp
 
-DEFAULT_PORT = 9187
+DEFAULT_PORT = 8088  # metrics/targets/drain.json scrapes this port
 
 
 def parse_args(argv):
