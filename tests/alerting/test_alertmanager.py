@@ -6,7 +6,8 @@ import time
 import urllib.request
 
 import pytest
-from alerting_support import REPO, free_port, run
+
+from tests.alerting.alerting_support import REPO, free_port, run
 
 CONFIG = "--config.file=metrics/alertmanager.yml"
 

@@ -10,10 +10,10 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
 import pytest
-from alerting_support import free_port, run
 
 from metrics.alerting import build, config, prometheus_config
 from metrics.alerting.diagnosis import describe, fired_alerts
+from tests.alerting.alerting_support import free_port, run
 
 
 def write_run_config(directory, app_targets, locust_targets) -> str:

@@ -4,9 +4,9 @@ import re
 
 import pytest
 import yaml
-from alerting_support import METRICS, RUNBOOKS
 
 from metrics.alerting.config import RUNBOOK_BASE_URL
+from tests.alerting.alerting_support import METRICS, RUNBOOKS
 
 CONTRACT_ALERTS = {
     "DatabaseConnectionsNearLimit",
