@@ -66,20 +66,29 @@ def stat_panel(panel: Panel) -> PanelBuilder:
 
 def timeseries_panel(panel: Panel) -> PanelBuilder:
     """A line chart, two per row, legend below as a table with the last and max values."""
-    return _common(
-        timeseries.Panel(), panel, width=defaults.GRID_WIDTH // 2, height=defaults.CHART_HEIGHT
-    ).legend(
-        common_builders.VizLegendOptions()
-        .display_mode(common.LegendDisplayMode.TABLE)
-        .placement(common.LegendPlacement.BOTTOM)
-        .show_legend(True)
-        .calcs(["lastNotNull", "max"])
+    return (
+        _common(
+            timeseries.Panel(), panel, width=defaults.GRID_WIDTH // 2, height=defaults.CHART_HEIGHT
+        )
+        .line_width(2)
+        .fill_opacity(0)
+        # A missing scrape stays a gap rather than a line drawn across a stopped app.
+        .span_nulls(False)
+        .legend(
+            common_builders.VizLegendOptions()
+            .display_mode(common.LegendDisplayMode.TABLE)
+            .placement(common.LegendPlacement.BOTTOM)
+            .show_legend(True)
+            .calcs(["lastNotNull", "max"])
+        )
     )
 
 
 def table_panel(panel: Panel) -> PanelBuilder:
     """A full-width table of the instant query's series."""
-    return _common(table.Panel(), panel, width=defaults.GRID_WIDTH, height=defaults.TABLE_HEIGHT)
+    return _common(
+        table.Panel(), panel, width=defaults.GRID_WIDTH, height=defaults.TABLE_HEIGHT
+    ).show_header(True)
 
 
 FACTORIES: dict[str, Callable[[Panel], PanelBuilder]] = {

@@ -107,7 +107,10 @@ class Renderer:
                 continue
             if not finite_points(data):
                 needs = _needs(query.needs)
-                notes.append(f"no data for {query.legend}" + (f" (needs {needs})" if needs else ""))
+                what = _label(query.legend, {})
+                notes.append(
+                    f"no data for {what or 'its query'}" + (f" (needs {needs})" if needs else "")
+                )
             series += [Series(_label(query.legend, labels), points) for labels, points in data]
         if not series and isinstance(self.source, SamplesSource):
             self.omitted.append((panel.title, "; ".join(notes)))
@@ -195,8 +198,13 @@ def _figures(figures: dict) -> str:
     for key, label in (("avg_ms", "avg"), ("p95_ms", "p95"), ("max_ms", "max")):
         if key in figures:
             parts.append(f"{label} {format_value(figures[key] / 1000, 's')}")
-    parts += [str(v) for v in figures.values() if isinstance(v, str)]
     return " · ".join(parts)
+
+
+def _seed(seed: dict) -> str:
+    """The seed's figures for the test, and what it wrote in words (its string fields)."""
+    words = [str(v) for k, v in seed.items() if isinstance(v, str) and k != "test"]
+    return " · ".join(part for part in [_figures(seed), *words] if part) or "no figures"
 
 
 def _summary(summary: dict) -> str:
@@ -211,7 +219,7 @@ def _summary(summary: dict) -> str:
     return (
         f"<h1>Load test {test}</h1>"
         f'<p class="summary">{escape(_figures(summary))}</p>'
-        f'<p class="seed">Seed: {escape(_figures(summary.get("seed") or {})) or "no figures"}</p>'
+        f'<p class="seed">Seed: {escape(_seed(summary.get("seed") or {}))}</p>'
         f"<p>{details}</p>" + (f"<p>Errors by kind: {error_text}</p>" if error_text else "")
     )
 
