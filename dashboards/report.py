@@ -186,6 +186,7 @@ class Renderer:
 
 def _figures(figures: dict) -> str:
     """A seed-style line: '5000 users · 20k req/min · 0% errors · avg 178 ms'."""
+    figures = {key: value for key, value in figures.items() if value is not None}
     parts = []
     if "users" in figures:
         parts.append(f"{figures['users']:g} users")

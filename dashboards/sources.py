@@ -103,7 +103,8 @@ def _matches(labels: Labels, matchers: list[tuple[str, str, str]]) -> bool:
 
 class SamplesSource:
     """The run's own samples of the app's /metrics: run_dir/samples.jsonl, one object a line,
-    {"t": unix_seconds, "metrics": {"<series as in the exposition>": value, ...}}."""
+    {"t": unix_seconds, "target": "web.1", "metrics": {"<series as in the exposition>": value}}.
+    `target` (optional) becomes the `dyno` label, as Prometheus's target label would."""
 
     def __init__(self, path: Path):
         self.rows: list[tuple[float, dict[tuple[str, tuple], float]]] = []
@@ -114,13 +115,15 @@ class SamplesSource:
                 continue
             try:
                 row = json.loads(line)
+                target = {"dyno": row["target"]} if "target" in row else {}
                 sampled = {}
                 for text, value in row["metrics"].items():
                     parsed = parse_selector(text)
                     if parsed is None:
                         raise ValueError(f"not a series: {text!r}")
                     name, matchers = parsed
-                    sampled[(name, tuple((k, v) for k, _, v in matchers))] = float(value)
+                    labels = target | {k: v for k, _, v in matchers}
+                    sampled[(name, tuple(sorted(labels.items())))] = float(value)
                 self.rows.append((float(row["t"]), sampled))
             except (ValueError, KeyError, TypeError) as error:
                 raise ValueError(f"{path}:{number}: bad sample line: {error}") from None

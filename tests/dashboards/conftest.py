@@ -159,6 +159,11 @@ def chromium() -> str:
 
 
 @pytest.fixture(scope="session")
+def docker_compose() -> str:
+    return require_binary("docker-compose", "docker-compose")
+
+
+@pytest.fixture(scope="session")
 def fake_run():
     run = FakeRun()
     run.tick(0)

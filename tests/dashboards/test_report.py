@@ -26,7 +26,15 @@ SUMMARY = {
     "p95_ms": 290.0,
     "max_ms": 1200.0,
     "alerts_fired": ["BadRequestSurge"],
-    "seed": {"users": 5000, "requests_per_minute": 20000, "error_rate": 0, "avg_ms": 178},
+    "seed": {  # the shape of loadtests.scenarios.SeedFigures: absent figures are None
+        "users": 5000,
+        "requests_per_minute": 20000,
+        "requests": 100_000,
+        "error_rate": 0.0,
+        "avg_ms": 178,
+        "max_ms": None,
+        "text": "0% error rate, 178ms average response time",
+    },
 }
 ALERTS = [{"labels": {"alertname": "BadRequestSurge"}, "annotations": {"summary": "Many 400s."}}]
 
@@ -44,7 +52,10 @@ def test_report_draws_every_panel_from_prometheus(prometheus, tmp_path):
     assert set(drawn) == timeseries
     for title in ("Users over time", "Waitress queue depth", "Latency p50/p95/p99 by view"):
         assert "<polyline" in drawn[title], f"{title}: no line drawn"
-    assert "5000 users · 20k req/min · 0% errors · avg 178 ms" in html  # the seed's line
+    assert (  # the seed's line
+        "Seed: 5000 users · 20k req/min · 100k requests · 0% errors · avg 178 ms · "
+        "0% error rate, 178ms average response time"
+    ) in html
     assert "500 users · 12k req/min · 1.6k requests · 5% errors · avg 155 ms" in html
     assert "runbooks/BadRequestSurge.md" in html and "Many 400s." in html
     assert "Users<b>500</b>" in html  # the stat row, evaluated over the run
@@ -67,13 +78,14 @@ def test_report_without_prometheus_draws_sampled_gauges(fake_run, tmp_path):
             for family in text_string_to_metric_families(text)
             for sample in family.samples
         }
-        lines.append(json.dumps({"t": time.time(), "metrics": metrics}))
+        lines.append(json.dumps({"t": time.time(), "target": "web.1", "metrics": metrics}))
         time.sleep(0.3)
     (tmp_path / "samples.jsonl").write_text("\n".join(lines) + "\n")
     html = write_report(tmp_path, None, start, time.time(), SUMMARY, []).read_text()
     drawn = figures(html)
     assert "<polyline" in drawn["Waitress threads busy vs configured"]
     assert "<polyline" in drawn["Database connections by state vs max_connections"]
+    assert "web.1 open" in drawn["Waitress connections vs connection_limit"]  # target: dyno
     omitted = html.split("<h2>Panels not drawn</h2>")[1]
     assert "Latency p50/p95/p99 by view" in omitted and "not drawn without Prometheus" in omitted
     assert "No Prometheus ran" in html
