@@ -11,7 +11,7 @@ from dashboards.units import format_value
 PALETTE = ("#0072b2", "#e69f00", "#009e73", "#cc79a7", "#d55e00", "#56b4e9", "#000000")
 WIDTH, HEIGHT = 440, 200
 LEFT, RIGHT, TOP, BOTTOM = 64, 10, 10, 24
-PLOT_BACKGROUND = "#ffffff"
+PLOT_BACKGROUND = "#fbfcfe"  # a tint of its own, so a screenshot test can find the plots
 GRID_COLOUR = "#d9dce1"
 Y_TICKS = 4
 

@@ -3,10 +3,8 @@ loopback exposing the app's and the Locust exporter's metric names with moving v
 real Prometheus (Debian's binary, empty tsdb in a tmp dir) scraping them every second."""
 
 import math
-import os
 import random
 import shutil
-import socket
 import subprocess
 import threading
 import time
@@ -16,7 +14,9 @@ from pathlib import Path
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
 
+from app.process import free_port
 from dashboards.sources import PrometheusSource
+from tests.conftest import IN_CI
 
 SCRAPE_SECONDS = 1
 RUN_SECONDS = 8  # scrapes enough for [1m] rates to have several points
@@ -27,15 +27,9 @@ def require_binary(name: str, apt_package: str) -> str:
     """The binary's path; a missing one fails the test (never skips) with the install hint."""
     path = shutil.which(name)
     if path is None:
-        ci = " (CI=true: a missing binary is a failure)" if os.environ.get("CI") == "true" else ""
+        ci = " (CI=true: a missing binary is a failure)" if IN_CI else ""
         pytest.fail(f"{name} not found: install it with `apt-get install -y {apt_package}`{ci}")
     return path
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class FakeRun:
@@ -196,7 +190,7 @@ def prometheus(fake_run, tmp_path_factory):
         f"    static_configs: [{{targets: ['{locust_target}']}}]\n",
         encoding="utf-8",
     )
-    port = _free_port()
+    port = free_port()
     url = f"http://127.0.0.1:{port}"
     process = subprocess.Popen(
         [
