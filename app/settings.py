@@ -90,7 +90,7 @@ if METRICS_ENABLED:
     MIDDLEWARE = [
         "django_prometheus.middleware.PrometheusBeforeMiddleware",
         "metrics.queue_time.RequestQueueTimeMiddleware",
-        "django_prometheus.middleware.PrometheusAfterMiddleware",
+        "metrics.middleware.LeanPrometheusAfterMiddleware",
         *_APP_MIDDLEWARE,
     ]
 else:

@@ -5,10 +5,14 @@ import os
 import re
 import shlex
 import subprocess
+import sys
 
 import requests
 
 from tests.conftest import ROOT, free_port, wait_for_http
+
+# Heroku's `python` is the app's interpreter; here it is this test run's.
+PATH = f"{os.path.dirname(sys.executable)}{os.pathsep}{os.environ['PATH']}"
 
 
 def procfile() -> dict[str, str]:
@@ -20,7 +24,7 @@ def test_the_release_command_migrates(test_database_url):
     result = subprocess.run(
         shlex.split(procfile()["release"]),
         cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": test_database_url},
+        env={**os.environ, "PATH": PATH, "DATABASE_URL": test_database_url},
         capture_output=True,
         text=True,
         timeout=120,
@@ -33,6 +37,7 @@ def test_the_web_command_serves_on_port_as_a_dyno_would(seeded):
     port = free_port()
     env = {
         **os.environ,
+        "PATH": PATH,
         "DATABASE_URL": seeded,
         "PORT": str(port),
         "DYNO": "web.1",
