@@ -1,13 +1,9 @@
-"""Shared defaults for every dashboard: datasource variable, runbook links, sizes, refresh.
+"""Shared defaults for every dashboard: datasource variable, sizes, refresh.
 
 One place for the values the Grafana generator and the HTML report both depend on, so a
-change here moves both.
+change here moves both. Runbook links come from metrics.alerting.rules.runbook_url, the
+alerts' own derivation.
 """
-
-# Runbook pages live in runbooks/<AlertName>.md; the URL is derived from the alert name only.
-RUNBOOK_BASE_URL = (
-    "https://github.com/connected-content-example/connected-content-example/blob/main/runbooks"
-)
 
 # The datasource template variable every panel reads from; provisioning gives the default
 # Prometheus datasource the fixed uid below, so the dashboards work on any Grafana.
@@ -33,8 +29,3 @@ TAGS = ["connected-content-example"]
 # What the report substitutes for Grafana's built-in variables when it evaluates a query
 # itself: the window of the recording rules (rate1m), long enough for a 15 s scrape interval.
 REPORT_RATE_INTERVAL = "1m"
-
-
-def runbook_url(alert_name: str) -> str:
-    """The runbook page for an alert, as the alert rules' runbook_url annotation gives it."""
-    return f"{RUNBOOK_BASE_URL}/{alert_name}.md"

@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from dashboards.defaults import ALL_VALUE, REPORT_RATE_INTERVAL, runbook_url
+from dashboards.defaults import ALL_VALUE, REPORT_RATE_INTERVAL
+from metrics.alerting.rules import runbook_url
 
 # What a query needs beyond the app and the Locust exporter being scraped. A query with no
 # needs returns data after any real load run; the others are listed so a test can tell.

@@ -16,7 +16,6 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from dashboards.defaults import runbook_url
 from dashboards.panels import DASHBOARDS, FAILURES, ROUTER, RULES, Panel, expand
 from dashboards.sources import (
     SAMPLES_FILE,
@@ -27,6 +26,7 @@ from dashboards.sources import (
 )
 from dashboards.svg import Series, legend, line_chart
 from dashboards.units import format_value
+from metrics.alerting.rules import runbook_url
 
 CHART_POINTS = 240  # points per series: enough for a smooth line at the chart's width
 NEEDS_TEXT = {
