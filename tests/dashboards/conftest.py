@@ -21,6 +21,7 @@ from tests.conftest import IN_CI
 SCRAPE_SECONDS = 1
 RUN_SECONDS = 8  # scrapes enough for [1m] rates to have several points
 SCENARIO = "test5"
+RULES_DIR = Path(__file__).resolve().parents[2] / "metrics" / "rules"  # the repo's own rules
 
 
 def require_binary(name: str, apt_package: str) -> str:
@@ -176,13 +177,15 @@ def fake_run():
 
 @pytest.fixture(scope="session")
 def prometheus(fake_run, tmp_path_factory):
-    """A real Prometheus that scraped the fake run for RUN_SECONDS: (url, start, end)."""
+    """A real Prometheus with the repo's rules that scraped the fake run for RUN_SECONDS:
+    (url, start, end)."""
     binary = require_binary("prometheus", "prometheus")
     folder: Path = tmp_path_factory.mktemp("prometheus")
     app_target = fake_run.app_url.removeprefix("http://")
     locust_target = fake_run.locust_url.removeprefix("http://")
     (folder / "prometheus.yml").write_text(
         f"global: {{scrape_interval: {SCRAPE_SECONDS}s, evaluation_interval: {SCRAPE_SECONDS}s}}\n"
+        f"rule_files: ['{RULES_DIR}/*.yml']\n"
         "scrape_configs:\n"
         "  - job_name: app\n"
         f"    static_configs: [{{targets: ['{app_target}'], labels: {{dyno: web.1}}}}]\n"

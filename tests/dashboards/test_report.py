@@ -50,7 +50,7 @@ def test_report_draws_every_panel_from_prometheus(prometheus, tmp_path):
     drawn = figures(html)
     timeseries = {p.title for d in DASHBOARDS for p in d.panels if p.kind == "timeseries"}
     assert set(drawn) == timeseries
-    for title in ("Users over time", "Waitress queue depth", "Latency p50/p95/p99 by view"):
+    for title in ("Users over time", "Requests per minute over time", "Waitress queue depth"):
         assert "<polyline" in drawn[title], f"{title}: no line drawn"
     assert (  # the seed's line
         "Seed: 5000 users · 20k req/min · 100k requests · 0% errors · avg 178 ms · "
