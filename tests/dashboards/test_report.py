@@ -36,7 +36,10 @@ SUMMARY = {
         "text": "0% error rate, 178ms average response time",
     },
 }
-ALERTS = [{"labels": {"alertname": "BadRequestSurge"}, "annotations": {"summary": "Many 400s."}}]
+ALERTS = [  # Alertmanager's shape, and the runner's FiredAlert (loadtests/prometheus.py) as a dict
+    {"labels": {"alertname": "BadRequestSurge"}, "annotations": {"summary": "Many 400s."}},
+    {"name": "HighLatency", "severity": "warning", "active_at": 1.0, "firing_at": 2.0},
+]
 
 
 def figures(html: str) -> dict[str, str]:
@@ -59,6 +62,7 @@ def test_report_draws_every_panel_from_prometheus(prometheus, tmp_path):
     ) in html
     assert "500 users · 12k req/min · 1.6k requests · 5% errors · avg 155 ms" in html
     assert "runbooks/BadRequestSurge.md" in html and "Many 400s." in html
+    assert "<b>HighLatency</b>" in html and "runbooks/HighLatency.md" in html
     assert "Users<b>500</b>" in html  # the stat row, evaluated over the run
     assert not re.search(r"<script|src=\"http|href=\"http[^\"]*\.(css|js)", html)
 
