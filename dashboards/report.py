@@ -102,16 +102,19 @@ class Renderer:
             except QueryError as error:
                 notes.append(f"query failed: {error}")
                 continue
-            if data is None:
-                notes.append(f"not drawn without Prometheus: {query.expr}")
+            sampled = isinstance(self.source, SamplesSource)
+            if data is None or (sampled and RULES in query.needs):
+                notes.append("needs Prometheus (a rate, a quantile or a recording rule)")
                 continue
             if not finite_points(data):
-                needs = _needs(query.needs)
-                what = _label(query.legend, {})
-                notes.append(
-                    f"no data for {what or 'its query'}" + (f" (needs {needs})" if needs else "")
-                )
+                if sampled:
+                    notes.append(f"not in {SAMPLES_FILE} (samples of the app's /metrics only)")
+                else:
+                    needs = _needs(query.needs)
+                    what = _label(query.legend, {}) or "its query"
+                    notes.append(f"no data for {what}" + (f" (needs {needs})" if needs else ""))
             series += [Series(_label(query.legend, labels), points) for labels, points in data]
+        notes = list(dict.fromkeys(notes))  # one line per reason, not per query
         if not series and isinstance(self.source, SamplesSource):
             self.omitted.append((panel.title, "; ".join(notes)))
             return None

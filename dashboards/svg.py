@@ -23,7 +23,9 @@ class Series:
 
 
 def _duration_label(seconds: float) -> str:
-    return f"{seconds / 60:.3g}m" if seconds >= 120 else f"{seconds:.0f}s"
+    if seconds >= 120:
+        return f"{seconds / 60:.3g}m"
+    return f"{seconds:.0f}s" if seconds >= 10 else f"{seconds:.1f}s"
 
 
 def _segments(points, x, y):

@@ -92,7 +92,8 @@ def test_report_without_prometheus_draws_sampled_gauges(fake_run, tmp_path):
     assert "<polyline" in drawn["Database connections by state vs max_connections"]
     assert "web.1 open" in drawn["Waitress connections vs connection_limit"]  # target: dyno
     omitted = html.split("<h2>Panels not drawn</h2>")[1]
-    assert "Latency p50/p95/p99 by view" in omitted and "not drawn without Prometheus" in omitted
+    assert "<b>Latency p50/p95/p99 by view</b>: needs Prometheus (a rate" in omitted
+    assert "<b>Users over time</b>: not in samples.jsonl" in omitted
     assert "No Prometheus ran" in html
 
 
