@@ -7,6 +7,9 @@ the settings start on import, so the whole suite runs against a real server.
 import io
 import os
 import shutil
+import socket
+import subprocess
+import time
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -59,6 +62,45 @@ def pg_data_dir() -> Iterator[Path]:
     yield data_dir
     embedded_db.stop_server(data_dir)
     shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture
+def redis_server() -> Iterator["RedisServer"]:
+    """A real redis-server of the test's own on a free loopback port."""
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+class RedisServer:
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._process = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is missing: apt-get install redis-server (make test does)")
+        self._process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
 
 
 @pytest.fixture(scope="session")
