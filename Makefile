@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 	chromium:chromium docker-compose:docker-compose pgbouncer:pgbouncer redis-server:redis-server
 
-.PHONY: help demo test lint format venv system-packages db-start db-stop benchmarks clean
+.PHONY: help demo test lint format venv system-packages db-start db-stop drain rules benchmarks clean
 
 help:
 	@echo "make demo | make test | make loadtest TEST=N | make drain | make plan | make benchmarks"
@@ -47,6 +47,9 @@ format: venv
 test: venv system-packages lint
 	$(VENV)/bin/pytest
 
+rules: venv
+	$(PY) -m metrics.alerting.build
+
 db-start: venv
 	$(PY) -m app.embedded_db start
 
@@ -55,6 +58,9 @@ db-stop: venv
 
 demo: venv
 	$(PY) -m app.demo
+
+drain: venv
+	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT))
 
 benchmarks: venv
 	$(PY) -m benchmarks.seed_data

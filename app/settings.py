@@ -74,6 +74,24 @@ def _database() -> dict:
 
 DATABASES = {"default": _database()}
 
+# Heroku Redis sets REDIS_URL; with it the page is served from Redis (the seed's next
+# step, test 9) and the database is read only on a miss. Unset: no cache at all.
+REDIS_URL = env_str("REDIS_URL", "")
+# Random rows the cache keeps: more is more variety, fewer is a higher hit ratio.
+CACHE_SLOTS = env_int("CACHE_SLOTS", 1000, 1, 1_000_000)
+if REDIS_URL:
+    CACHES = {
+        "default": {
+            "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache"
+            if METRICS_ENABLED
+            else "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": REDIS_URL,
+            # A Redis that is down or slow must cost a request milliseconds, not seconds:
+            # the page then falls back to the database (app/content/cache.py).
+            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+        }
+    }
+
 INSTALLED_APPS = ["app.content"]
 if METRICS_ENABLED:
     INSTALLED_APPS += ["django_prometheus", "metrics"]
@@ -90,7 +108,7 @@ if METRICS_ENABLED:
     MIDDLEWARE = [
         "django_prometheus.middleware.PrometheusBeforeMiddleware",
         "metrics.queue_time.RequestQueueTimeMiddleware",
-        "django_prometheus.middleware.PrometheusAfterMiddleware",
+        "metrics.middleware.LeanPrometheusAfterMiddleware",
         *_APP_MIDDLEWARE,
     ]
 else:

@@ -6,27 +6,22 @@ the settings start on import, so the whole suite runs against a real server.
 
 import io
 import os
-import signal
+import shutil
 import socket
 import subprocess
-import sys
 import time
+import uuid
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
-import requests
 
-ROOT = Path(__file__).resolve().parent.parent
+from app.process import ROOT, free_port, running_app, wait_for_http
+
+__all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
+
 IN_CI = os.environ.get("CI", "").lower() == "true"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def database_url(settings_dict: dict) -> str:
@@ -53,44 +48,59 @@ def seeded(test_database_url, django_db_blocker) -> str:
     return test_database_url
 
 
-def wait_for_http(url: str, process: subprocess.Popen, timeout: float = 20) -> None:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise RuntimeError(f"{process.args} exited with {process.returncode}")
-        try:
-            requests.get(url, timeout=1)
-            return
-        except requests.ConnectionError:
-            time.sleep(0.1)
-    raise TimeoutError(f"{url} did not answer within {timeout} s")
+@pytest.fixture
+def pg_data_dir() -> Iterator[Path]:
+    """A data folder for a PostgreSQL of the test's own, stopped and removed afterwards.
+
+    It lives under .data/ rather than pytest's tmp_path: PostgreSQL runs as its own user
+    when we are root, and pytest's temporary folders are private to root.
+    """
+    from app import embedded_db
+
+    data_dir = ROOT / ".data" / "test-servers" / uuid.uuid4().hex[:12]
+    data_dir.parent.mkdir(parents=True, exist_ok=True)
+    yield data_dir
+    embedded_db.stop_server(data_dir)
+    shutil.rmtree(data_dir, ignore_errors=True)
 
 
-@contextmanager
-def running_app(database_url: str, **env: str) -> Iterator[str]:
-    """A real Waitress process serving the app on a free loopback port; yields its URL."""
-    port = free_port()
-    process = subprocess.Popen(
-        [sys.executable, "-m", "app.serve", "--port", str(port)],
-        cwd=ROOT,
-        env={**os.environ, "DATABASE_URL": database_url, **env},
-        stdout=subprocess.PIPE,
-        stderr=subprocess.STDOUT,
-        text=True,
-    )
-    base = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_http(f"{base}/healthz", process)
-        yield base
-    finally:
-        if process.poll() is None:
-            process.send_signal(signal.SIGTERM)
+@pytest.fixture
+def redis_server() -> Iterator["RedisServer"]:
+    """A real redis-server of the test's own on a free loopback port."""
+    server = RedisServer(free_port())
+    server.start()
+    yield server
+    server.stop()
+
+
+class RedisServer:
+    def __init__(self, port: int):
+        self.port = port
+        self.url = f"redis://127.0.0.1:{port}/0"
+        self._process = None
+
+    def start(self) -> None:
+        binary = shutil.which("redis-server")
+        if binary is None:
+            pytest.fail("redis-server is missing: apt-get install redis-server (make test does)")
+        self._process = subprocess.Popen(
+            [binary, "--port", str(self.port), "--bind", "127.0.0.1", "--save", ""],
+            stdout=subprocess.DEVNULL,
+        )
+        deadline = time.monotonic() + 10
+        while True:
             try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                process.wait()
-        process.stdout.close()
+                socket.create_connection(("127.0.0.1", self.port), timeout=1).close()
+                return
+            except OSError:
+                assert time.monotonic() < deadline, "redis-server did not start"
+                time.sleep(0.05)
+
+    def stop(self) -> None:
+        if self._process is not None:
+            self._process.terminate()
+            self._process.wait(timeout=10)
+            self._process = None
 
 
 @pytest.fixture(scope="session")

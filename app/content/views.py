@@ -2,6 +2,8 @@ from django.db import connection
 from django.http import HttpResponse
 from django.views.decorators.http import require_safe
 
+from app.content import page_cache
+
 PLAIN_TEXT = "text/plain; charset=utf-8"
 
 # A random id between the smallest and largest, then the first row at or after it:
@@ -18,16 +20,21 @@ RANDOM_ROW = """
 """
 
 
-@require_safe
-def random_snippet(request):
+def random_row() -> str | None:
     with connection.cursor() as cursor:
         cursor.execute(RANDOM_ROW)
         row = cursor.fetchone()
-    if row is None:
+    return row[0] if row else None
+
+
+@require_safe
+def random_snippet(request):
+    text = page_cache.snippet(random_row)
+    if text is None:
         return HttpResponse(
             "No content yet: run ./manage.py seed_data\n", status=503, content_type=PLAIN_TEXT
         )
-    return HttpResponse(row[0], content_type=PLAIN_TEXT)
+    return HttpResponse(text, content_type=PLAIN_TEXT)
 
 
 @require_safe

@@ -51,12 +51,10 @@ def test_open_connections_drop_to_zero_between_requests_without_persistence(seed
 
 
 @pytest.fixture
-def small_server(tmp_path):
+def small_server(pg_data_dir):
     """A PostgreSQL of the test's own, capped at 12 connections."""
-    data_dir = tmp_path / "pg"
-    url = embedded_db.ensure_server(data_dir, max_connections=12)
-    yield data_dir, url
-    embedded_db.stop_server(data_dir)
+    url = embedded_db.ensure_server(pg_data_dir, max_connections=12)
+    return pg_data_dir, url
 
 
 def connect_kwargs(url):

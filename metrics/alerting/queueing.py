@@ -1,0 +1,39 @@
+"""Alerts on requests waiting: Waitress's task queue and the router's queue time."""
+
+from metrics.alerting import config
+from metrics.alerting.config import Timing
+from metrics.alerting.rules import alert, duration, number
+
+SUMMARY = "Requests are queueing: the server has reached its peak concurrency."
+
+
+def waitress_queue(timing: Timing) -> dict:
+    window = duration(timing.queue_window)
+    return alert(
+        "RequestQueueing",
+        f"max by (job, instance) (min_over_time(waitress_queue_depth[{window}])) > 0",
+        timing.queueing_for,
+        "warning",
+        SUMMARY,
+        "Requests on {{ $labels.instance }} (job {{ $labels.job }}) have waited for a Waitress"
+        f" thread for the whole last {window}, never fewer than {{{{ $value }}}} at a time.",
+        {"source": "waitress"},
+    )
+
+
+def router_queue(timing: Timing) -> dict:
+    return alert(
+        "RequestQueueing",
+        "instance:http_request_queue_seconds:p95_rate1m"
+        f" > {number(config.ROUTER_QUEUE_P95_SECONDS)}",
+        timing.queueing_for,
+        "warning",
+        SUMMARY,
+        "Requests wait {{ $value | humanizeDuration }} (p95) between the router and"
+        " {{ $labels.instance }} (job {{ $labels.job }}).",
+        {"source": "router"},
+    )
+
+
+def rules(timing: Timing) -> list[dict]:
+    return [waitress_queue(timing), router_queue(timing)]

@@ -1,0 +1,73 @@
+"""The committed rule files are exactly what the Python source generates; the CLI and the FAST
+timing behave as documented."""
+
+import sys
+
+import pytest
+
+from metrics.alerting import build, config
+from metrics.alerting.rules import duration
+from tests.alerting.alerting_support import METRICS, run
+
+# The Heroku alerts beside the generated files are written by hand (metrics/drain/README.md).
+HAND_WRITTEN = {"heroku.yml"}
+
+
+def test_committed_rules_match_the_source():
+    expected = build.rule_files(config.NORMAL)
+    committed = {
+        p.name: p.read_text()
+        for p in (METRICS / "rules").glob("*.yml")
+        if p.name not in HAND_WRITTEN
+    }
+    assert sorted(committed) == sorted(expected), "rule files added or missing: rebuild"
+    for name, text in expected.items():
+        assert committed[name] == text, (
+            f"metrics/rules/{name} differs from the source: run `python -m metrics.alerting.build`"
+        )
+
+
+def test_fast_build_writes_the_same_rules_with_short_durations(tmp_path):
+    result = run(sys.executable, "-m", "metrics.alerting.build", "--fast", "--out", str(tmp_path))
+    assert result.returncode == 0, result.stderr
+    fast = {p.name: p.read_text() for p in tmp_path.glob("*.yml")}
+    assert sorted(fast) == sorted(build.rule_files(config.NORMAL))
+    assert "for: 5m" not in "".join(fast.values())
+    assert "for: 10s" in fast["database.yml"] and "for: 20s" in fast["http.yml"]
+
+
+def test_fast_timing_fits_a_one_minute_run():
+    fast = config.FAST
+    for name in [n for n in vars(fast) if n.endswith("_for")]:
+        assert 10 <= getattr(fast, name) <= 20, name
+    # The burn-rate pairs keep the workbook's long:short ratio of 12 and their burn factors.
+    for (long, short, burn), (n_long, n_short, n_burn) in zip(
+        fast.burn_rate_windows, config.NORMAL.burn_rate_windows, strict=True
+    ):
+        assert (long / short, burn) == (n_long / n_short, n_burn)
+    # Queueing must be able to fire before latency does (the seed's test 6 order).
+    assert fast.queueing_for <= fast.latency_for
+    assert config.NORMAL.queueing_for <= config.NORMAL.latency_for
+
+
+@pytest.mark.parametrize(
+    ("seconds", "text"), [(21600, "6h"), (300, "5m"), (90, "90s"), (10, "10s")]
+)
+def test_duration(seconds, text):
+    assert duration(seconds) == text
+
+
+def test_unknown_flag_is_a_one_line_error():
+    result = run(sys.executable, "-m", "metrics.alerting.build", "--fastest")
+    assert result.returncode == 2
+    assert "unrecognized arguments: --fastest" in result.stderr
+    assert "Traceback" not in result.stderr
+
+
+def test_unwritable_output_is_a_one_line_error(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = run(sys.executable, "-m", "metrics.alerting.build", "--out", str(blocker / "rules"))
+    assert result.returncode == 1
+    assert result.stderr.startswith("error: cannot write rules to")
+    assert "Traceback" not in result.stderr

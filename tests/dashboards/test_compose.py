@@ -1,0 +1,80 @@
+"""docker-compose.observability.yml: valid for Debian's docker-compose (v1, validates without an
+engine), every file it mounts exists, images pinned, Grafana provisioned without anonymous
+access; the provisioning files point where the compose file mounts them."""
+
+import os
+import re
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from dashboards.defaults import PROVISIONED_DATASOURCE_UID
+
+REPO = Path(__file__).resolve().parents[2]
+COMPOSE = REPO / "docker-compose.observability.yml"
+PROVISIONING = REPO / "dashboards" / "provisioning"
+
+
+def compose_config(password: str | None = "test-only") -> subprocess.CompletedProcess:
+    env = {k: v for k, v in os.environ.items() if k != "GRAFANA_ADMIN_PASSWORD"}
+    if password is not None:
+        env["GRAFANA_ADMIN_PASSWORD"] = password
+    return subprocess.run(
+        ["docker-compose", "-f", str(COMPOSE), "--profile", "postgres-exporter", "config"],
+        capture_output=True, text=True, env=env, cwd=REPO, timeout=60, check=False,
+    )  # fmt: skip
+
+
+@pytest.fixture(scope="module")
+def config(docker_compose) -> str:
+    result = compose_config()
+    assert result.returncode == 0, result.stderr
+    return result.stdout
+
+
+def test_compose_file_is_valid_and_defines_the_stack(config):
+    services = set(re.findall(r"^  ([a-z-]+):$", config.split("\nvolumes:")[0], re.MULTILINE))
+    assert {"prometheus", "alertmanager", "grafana", "postgres-exporter"} <= services
+    assert config.count("host.docker.internal:host-gateway") == 4
+
+
+def test_grafana_needs_an_admin_password(docker_compose):
+    result = compose_config(password=None)
+    assert result.returncode != 0
+    assert "set GRAFANA_ADMIN_PASSWORD" in result.stderr
+
+
+def test_every_mounted_file_exists(config):
+    binds = re.findall(r"^\s+- (/[^:\s]+):([^:\s]+)(?::r[ow])?$", config, re.MULTILINE)
+    assert binds, "no bind mounts found in the normalised config"
+    missing = [source for source, _ in binds if not Path(source).exists()]
+    assert missing == []
+    # Files a container reads through a mounted folder must exist too.
+    for argument in re.findall(r"--config\.file=(\S+)", config):
+        host = [
+            Path(source) / Path(argument).relative_to(target)
+            for source, target in binds
+            if Path(argument).is_relative_to(target)
+        ]
+        assert host and all(path.exists() for path in host), argument
+
+
+def test_images_are_pinned_and_grafana_is_closed(config):
+    images = re.findall(r"^\s+image: (\S+)$", config, re.MULTILINE)
+    assert len(images) == 4
+    assert all(re.search(r":v?\d+\.\d+\.\d+$", image) for image in images), images
+    assert 'GF_AUTH_ANONYMOUS_ENABLED: "false"' in config
+    assert "GF_SECURITY_ADMIN_PASSWORD: test-only" in config
+    assert set(re.findall(r"- (\S+):\d+:\d+/tcp", config)) == {"127.0.0.1"}
+
+
+def test_provisioning_matches_the_compose_mounts(config):
+    datasource = (PROVISIONING / "datasources" / "prometheus.yaml").read_text()
+    assert "apiVersion: 1" in datasource
+    assert f"uid: {PROVISIONED_DATASOURCE_UID}" in datasource
+    assert "url: http://prometheus:9090" in datasource
+    provider = (PROVISIONING / "dashboards" / "cce.yaml").read_text()
+    (path,) = re.findall(r"path: (\S+)", provider)
+    assert f"{REPO / 'dashboards' / 'json'}:{path}:ro" in config
+    assert f"{PROVISIONING}:/etc/grafana/provisioning:ro" in config

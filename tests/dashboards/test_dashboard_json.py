@@ -1,0 +1,114 @@
+"""The committed dashboard JSON: regenerated from the definitions, valid for the SDK's models,
+stable uids, a datasource variable on every panel, and a description with runbook links."""
+
+import json
+import re
+from pathlib import Path
+
+import pytest
+from grafana_foundation_sdk.cog.encoder import JSONEncoder
+from grafana_foundation_sdk.cog.plugins import register_default_plugins
+from grafana_foundation_sdk.models.dashboard import Dashboard
+
+from dashboards.build import JSON_DIR, rendered
+from dashboards.grafana import RUN_ANNOTATION_EXTRA
+from dashboards.panels import DASHBOARDS, expand
+from metrics.alerting.rules import runbook_url
+
+REPO = Path(__file__).resolve().parents[2]
+
+
+def alert_names() -> set[str]:
+    """The alerts metrics/rules defines: a panel's runbook must belong to one of them."""
+    rules = "".join(path.read_text() for path in (REPO / "metrics" / "rules").glob("*.yml"))
+    return set(re.findall(r"^\s*- alert: (\w+)$", rules, re.MULTILINE))
+
+
+def committed() -> dict[str, dict]:
+    return {path.name: json.loads(path.read_text()) for path in sorted(JSON_DIR.glob("*.json"))}
+
+
+def test_committed_json_is_what_the_definitions_generate():
+    on_disk = {path.name: path.read_text() for path in JSON_DIR.glob("*.json")}
+    assert on_disk == rendered(), "dashboards/json is stale: run `python -m dashboards.build`"
+
+
+def test_uids_are_stable_and_unique():
+    titles = {model["uid"]: model["title"] for model in committed().values()}
+    assert titles == {"cce-loadtest": "Load test", "cce-app": "App and database"}
+    assert all(f"{uid}.json" in committed() and len(uid) <= 40 for uid in titles)
+
+
+@pytest.mark.parametrize("name", ["cce-loadtest.json", "cce-app.json"])
+def test_json_is_valid_for_the_sdk_models(name):
+    """Decoding into the SDK's typed models and encoding again loses nothing: a misspelt or
+    misplaced field would vanish. Only the annotation fields the SDK lacks are set aside."""
+    register_default_plugins()  # decode each panel's options and queries into their own types
+    model = committed()[name]
+    decoded = Dashboard.from_json(model)
+    again = json.loads(json.dumps(decoded, cls=JSONEncoder))
+    for annotation in model["annotations"]["list"]:
+        for key in RUN_ANNOTATION_EXTRA:
+            annotation.pop(key, None)
+    assert again == model
+    options = {
+        panel.type_val: type(panel.options).__module__.rsplit(".", 1)[-1]
+        for panel in decoded.panels
+        if panel.type_val != "row"
+    }
+    assert all(kind == module for kind, module in options.items()), options
+
+
+@pytest.mark.parametrize("name", ["cce-loadtest.json", "cce-app.json"])
+def test_every_panel_and_query_reads_the_datasource_variable(name):
+    model = committed()[name]
+    variables = {v["name"]: v for v in model["templating"]["list"]}
+    assert variables["datasource"]["type"] == "datasource"
+    assert variables["datasource"]["query"] == "prometheus"
+    wanted = {"type": "prometheus", "uid": "${datasource}"}
+    for panel in model["panels"]:
+        assert panel["datasource"] == wanted, panel["title"]
+        for target in panel.get("targets", []):
+            assert target["datasource"] == wanted, panel["title"]
+    for annotation in model["annotations"]["list"]:
+        assert annotation["datasource"] == wanted
+
+
+def test_variables_select_scenario_and_dyno():
+    models = {model["uid"]: model for model in committed().values()}
+
+    def variable(uid, name):
+        return next(v for v in models[uid]["templating"]["list"] if v["name"] == name)
+
+    assert variable("cce-loadtest", "scenario")["query"] == "label_values(locust_users, scenario)"
+    assert variable("cce-app", "dyno")["query"] == "label_values(app_info, dyno)"
+    exprs = [t["expr"] for p in models["cce-loadtest"]["panels"] for t in p.get("targets", [])]
+    assert all('scenario=~"$scenario"' in expr for expr in exprs)
+
+
+def test_annotation_marks_where_a_test_ran():
+    for model in committed().values():
+        (annotation,) = model["annotations"]["list"]
+        assert annotation["expr"] == "locust_users > 0"
+        assert annotation["useValueForTime"] is False and annotation["step"]
+
+
+def test_every_panel_says_healthy_failing_and_links_existing_runbooks():
+    alerts = alert_names()
+    for definition in DASHBOARDS:
+        for panel in definition.panels:
+            text = panel.description
+            assert "**Healthy:**" in text and "**Failing:**" in text, panel.title
+            assert set(panel.runbooks) <= alerts, panel.title
+            for name in panel.runbooks:
+                assert f"]({runbook_url(name)})" in text
+    links = set(re.findall(r"/runbooks/(\w+)\.md", json.dumps(committed())))
+    assert len(links) >= 6
+    assert [name for name in links if not (REPO / "runbooks" / f"{name}.md").exists()] == []
+
+
+def test_expand_replaces_grafana_variables():
+    expr = 'x{s=~"$scenario"}[$__range] / ($__range_s / 60) + rate(y[$__rate_interval])'
+    assert expand(expr, range_s=300, scenario="test5") == (
+        'x{s=~"test5"}[300s] / (300 / 60) + rate(y[1m])'
+    )

@@ -1,0 +1,54 @@
+"""A long replay with dynos coming and going: series and memory stay bounded."""
+
+import time
+from pathlib import Path
+
+from metrics.drain import synthetic
+from metrics.drain.frames import frame
+
+TTL_SECONDS = 1.0
+PHASES = 4
+DYNOS_PER_PHASE = 60
+LINES_PER_PHASE = 50_000
+LINES_PER_BATCH = 1_000
+
+
+def _rss_bytes(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) * 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_series_and_memory_stay_bounded_as_dynos_come_and_go(run_receiver):
+    receiver, process = run_receiver("--ttl", str(TTL_SECONDS))
+    rss_after_first_phase = None
+    series_after_first_phase = None
+    for phase in range(PHASES):
+        if phase:
+            time.sleep(TTL_SECONDS + 0.3)  # the previous phase's dynos fall silent
+        dynos = [f"web.{phase * DYNOS_PER_PHASE + n + 1}" for n in range(DYNOS_PER_PHASE)]
+        frames = [frame(m) for m in synthetic.messages(dynos, LINES_PER_PHASE)]
+        for start in range(0, LINES_PER_PHASE, LINES_PER_BATCH):
+            body = b"".join(frames[start : start + LINES_PER_BATCH])
+            assert receiver.post(body, frame_id=f"{phase}-{start}") == 204
+        samples = receiver.scrape()
+        exported_dynos = {
+            dict(labels)["dyno"]
+            for (name, labels), _ in samples.items()
+            if name.startswith("heroku_") and "dyno" in dict(labels)
+        }
+        assert exported_dynos == set(dynos), f"phase {phase}: stale dynos still exported"
+        heroku_series = sum(1 for name, _ in samples if name.startswith("heroku_"))
+        if phase == 0:
+            rss_after_first_phase = _rss_bytes(process.pid)
+            series_after_first_phase = heroku_series
+        else:
+            assert heroku_series <= series_after_first_phase
+    parsed = sum(
+        count for (name, _), count in samples.items() if name == "heroku_drain_lines_parsed_total"
+    )
+    assert parsed == PHASES * LINES_PER_PHASE
+    growth = _rss_bytes(process.pid) - rss_after_first_phase
+    # 180 more dynos' worth of series would be a few MB; allow allocator noise, no more.
+    assert growth < 8 * 1024 * 1024, f"receiver grew by {growth / 1e6:.1f} MB"
