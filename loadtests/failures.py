@@ -51,3 +51,12 @@ def kind_of_message(message: str) -> str:
     """Reads the kind back from an error string Locust recorded ("other" when none is named)."""
     found = _KIND_PATTERN.search(message)
     return found.group(1) if found else "other"
+
+
+_WRAPPED = re.compile(r"^CatchResponseError\('(.*)'\)$")
+
+
+def message_text(error: str) -> str:
+    """A failure message as the locustfile wrote it (workers' reports carry its repr)."""
+    unwrapped = _WRAPPED.match(error)
+    return unwrapped.group(1) if unwrapped else error

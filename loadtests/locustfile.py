@@ -20,7 +20,7 @@ from locust import FastHttpUser, LoadTestShape, events, task
 from locust.runners import WorkerRunner
 
 from loadtests import exporter, scenarios
-from loadtests.failures import EXPECTED_BODY_CHARS, kind_of_error, kind_of_status
+from loadtests.failures import EXPECTED_BODY_CHARS, kind_of_error, kind_of_status, message_text
 
 # Share of the run spent ramping users up: long enough that spawning stays smooth, short
 # enough that most of the run is at full load.
@@ -94,7 +94,9 @@ def totals(stats) -> dict:
         "avg_ms": total.avg_response_time,
         "p95_ms": total.get_response_time_percentile(0.95) if total.num_requests else None,
         "max_ms": total.max_response_time,
-        "errors": {str(error.error): error.occurrences for error in stats.errors.values()},
+        "errors": {
+            message_text(str(error.error)): error.occurrences for error in stats.errors.values()
+        },
     }
 
 

@@ -7,7 +7,6 @@ Its data folder stays in the run folder, so the run can be queried again later:
 
 from __future__ import annotations
 
-import importlib.util
 import json
 import shutil
 import subprocess
@@ -18,14 +17,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.processes import Process, free_port
+from metrics.alerting import prometheus_config
 
 # Scrape and rule evaluation every 2 s: a 30 s test still gives each alert a dozen looks.
 SCRAPE_INTERVAL_S = 2
 SCRAPE_INTERVAL = f"{SCRAPE_INTERVAL_S}s"
 HOW_TO_INSTALL = (
-    "no `prometheus` binary on PATH, so no alerts were evaluated; "
-    "on Debian/Ubuntu: sudo apt-get install prometheus"
+    "not evaluated: no `prometheus` binary on PATH (Debian/Ubuntu: sudo apt-get install prometheus)"
 )
+# A deployed app is watched by the observability stack's `heroku-app` job, not by a run.
+NOT_FOR_HOST = "not evaluated against --host (the observability stack's heroku-app job watches it)"
 
 
 def binary() -> str | None:
@@ -34,40 +35,11 @@ def binary() -> str | None:
 
 def write_fast_rules(rules_dir: Path) -> None:
     """The repo's alert and recording rules, built with windows short enough for a test run."""
-    import importlib.util
-    import os
-
-    rules_dir.mkdir(exist_ok=True)
-    if importlib.util.find_spec("metrics.alerting") is None:  # TEMPORARY until merged
-        for rule_file in Path(os.environ.get("LOADTESTS_DEV_RULES", "/nonexistent")).glob("*.yml"):
-            shutil.copy(rule_file, rules_dir)
-        return
     subprocess.run(
         [sys.executable, "-m", "metrics.alerting.build", "--fast", "--out", str(rules_dir)],
         check=True,
         capture_output=True,
     )
-
-
-def config_text(app_targets: list[str], locust_targets: list[str], rules_dir: Path) -> str:
-    """prometheus.yml for the run: `app_targets` (host:port) in dyno order, web.1 first."""
-    if importlib.util.find_spec("metrics.alerting") is None:  # TEMPORARY until merged
-        app = [
-            {"targets": [target], "labels": {"dyno": f"web.{n}"}}
-            for n, target in enumerate(app_targets, start=1)
-        ]
-        config = {
-            "global": {"scrape_interval": SCRAPE_INTERVAL, "evaluation_interval": SCRAPE_INTERVAL},
-            "rule_files": [str(rules_dir / "*.yml")],
-            "scrape_configs": [
-                {"job_name": "app", "static_configs": app},
-                {"job_name": "locust", "static_configs": [{"targets": locust_targets}]},
-            ],
-        }
-        return json.dumps(config, indent=2)
-    from metrics.alerting import prometheus_config
-
-    return prometheus_config(app_targets, locust_targets, str(rules_dir), SCRAPE_INTERVAL_S)
 
 
 @dataclass
@@ -92,7 +64,9 @@ class RunPrometheus:
         rules_dir = run_dir / "rules"
         write_fast_rules(rules_dir)
         config = run_dir / "prometheus.yml"
-        config.write_text(config_text(app_targets, locust_targets, rules_dir))
+        config.write_text(
+            prometheus_config(app_targets, locust_targets, str(rules_dir), SCRAPE_INTERVAL_S)
+        )
         self._process = Process(
             "prometheus",
             [

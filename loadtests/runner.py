@@ -9,12 +9,14 @@ import contextlib
 import datetime
 import json
 import math
+import shutil
 import time
 import urllib.error
 import urllib.request
 from dataclasses import dataclass
 from pathlib import Path
 
+from dashboards.report import screenshot, write_report
 from loadtests import prometheus, router, sampler, summary
 from loadtests.processes import Process, free_port, python_module
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
@@ -148,7 +150,10 @@ def run(options: RunOptions) -> Path:
 
         exporter_port = free_port()
         prom = None
-        if prometheus.binary():
+        no_prometheus = prometheus.NOT_FOR_HOST if options.host else None
+        if not prometheus.binary():
+            no_prometheus = prometheus.HOW_TO_INSTALL
+        if not no_prometheus:
             prom = prometheus.RunPrometheus(
                 run_dir, [d.address for d in dynos], [f"127.0.0.1:{exporter_port}"]
             )
@@ -186,10 +191,14 @@ def run(options: RunOptions) -> Path:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)
             if partner:
                 result["comparison"] = summary.comparison(result, *partner)
-        text = summary.text(result) + summary.alerts_text(
-            alerts, prom is not None, prometheus.HOW_TO_INSTALL
-        )
+        text = summary.text(result) + summary.alerts_text(alerts, no_prometheus)
         (run_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
         (run_dir / "summary.txt").write_text(text)
         print(text, end="")
+        report = write_report(
+            run_dir, prom.url if prom else None, started, ended, result, result["alerts"]
+        )
+        if shutil.which("chromium"):
+            screenshot(report, run_dir / "report.png")
+        print(f"Report: {report}")
     return run_dir

@@ -10,6 +10,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 from loadtests.failures import kind_of_message
 from loadtests.scenarios import Scenario
+from metrics.alerting.diagnosis import describe
 
 # Log lines that name a cause, counted in the dynos' logs (the runbooks search for them).
 SERVER_LOG_SIGNS = (
@@ -187,13 +188,8 @@ def text(summary: dict) -> str:
     return "\n".join(lines) + "\n"
 
 
-def alerts_text(alerts: list, prometheus_ran: bool, how_to_install: str) -> str:
-    """The diagnosis: each alert that fired, in order, with the runbook to read."""
-    if not prometheus_ran:
-        return f"Alerts: {how_to_install}\n"
-    if not alerts:
-        return "Alerts fired during the run: none\n"
-    lines = ["Alerts fired during the run (read the runbook first):"]
-    for alert in alerts:
-        lines.append(f"  {alert.name} ({alert.severity or 'no severity'}) -> {alert.runbook}")
-    return "\n".join(lines) + "\n"
+def alerts_text(alerts: list, no_prometheus_reason: str | None) -> str:
+    """The diagnosis: each alert that fired, in the order it became active, with its runbook."""
+    if no_prometheus_reason:
+        return f"Alerts: {no_prometheus_reason}\n"
+    return "Alerts fired during the run (read the runbook first):\n" + describe(alerts) + "\n"

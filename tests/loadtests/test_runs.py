@@ -48,7 +48,8 @@ def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root
 
 
 def test_saturated_waitress_fires_request_queueing_no_later_than_high_latency(runs_root):
-    _, summary = run_scenario(runs_root, "6", 40)
+    # Queueing builds up over the run: 60 s gives both alerts time to pass their `for:`.
+    _, summary = run_scenario(runs_root, "6", 60)
     became_active = {alert["name"]: alert["active_at"] for alert in summary["alerts"]}
     assert {"RequestQueueing", "HighLatency"} <= set(became_active), summary["alerts"]
     assert became_active["RequestQueueing"] <= became_active["HighLatency"], summary["alerts"]
