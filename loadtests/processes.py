@@ -33,7 +33,14 @@ def free_port() -> int:
 class Process:
     """A child process whose output goes to a log file in the run folder."""
 
-    def __init__(self, name: str, args: list[str], log_path: Path, env: dict | None = None):
+    def __init__(
+        self,
+        name: str,
+        args: list[str],
+        log_path: Path,
+        env: dict | None = None,
+        niceness: int = 0,
+    ):
         self.name = name
         self.log_path = log_path
         self._log = open(log_path, "ab")  # noqa: SIM115 - closed in stop()
@@ -46,6 +53,8 @@ class Process:
             # Its own process group: Ctrl-C in the terminal reaches the runner only, which
             # then stops each child in order.
             start_new_session=True,
+            # A positive niceness yields the CPU to the others (see loadtests.runner).
+            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
         )
 
     @property

@@ -17,6 +17,12 @@ from loadtests.processes import Process
 # Heroku's router: 5 s to connect to a dyno (H19), 30 s for the response to start (H12).
 DIAL_TIMEOUT = "5s"
 RESPONSE_HEADER_TIMEOUT = "30s"
+# Connections the router opens to one dyno; requests beyond them wait in the router, as on
+# Heroku. Below Waitress's connection_limit (100, of which the listener takes a slot), so a
+# saturated dyno queues requests where its metrics can see them, and a scrape of /metrics
+# still gets a connection. Without it the router opened a connection per waiting request,
+# Waitress stopped accepting at its limit and the router answered with H13s.
+MAX_CONNECTIONS_PER_DYNO = 80
 
 CADDYFILE_TEMPLATE = """\
 {{
@@ -34,6 +40,7 @@ CADDYFILE_TEMPLATE = """\
 		header_up X-Request-Start "t={{time.now.unix_ms}}"
 		transport http {{
 			dial_timeout {dial_timeout}
+			max_conns_per_host {max_connections}
 			response_header_timeout {response_header_timeout}
 		}}
 	}}
@@ -54,6 +61,7 @@ def caddyfile(port: int, upstreams: list[str], public_host: str) -> str:
         upstreams=" ".join(upstreams),
         public_host=public_host,
         dial_timeout=DIAL_TIMEOUT,
+        max_connections=MAX_CONNECTIONS_PER_DYNO,
         response_header_timeout=RESPONSE_HEADER_TIMEOUT,
     )
 

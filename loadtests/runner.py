@@ -23,6 +23,10 @@ from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
 from loadtests.setups import PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
 
 ROOT = Path(__file__).resolve().parent.parent
+# On Heroku the load generator runs on other machines than the dynos; here it shares their
+# cores, so it runs at a lower priority and the dynos get the CPU first. Locust's own CPU
+# figure (locust_cpu_usage_ratio) still says when it is short of CPU itself.
+LOCUST_NICENESS = 10
 # Locust gets this long beyond the scenario's duration to ramp down and write its files.
 LOCUST_GRACE_S = 120
 
@@ -90,7 +94,14 @@ def locust_processes(
         "--final-json", str(run_dir / "locust_final.json"),
     ]  # fmt: skip
     if not options.workers:
-        return [Process("locust", python_module("locust", *master), run_dir / "locust.out")]
+        return [
+            Process(
+                "locust",
+                python_module("locust", *master),
+                run_dir / "locust.out",
+                niceness=LOCUST_NICENESS,
+            )
+        ]
     master_port = free_port()
     master += [
         "--master",
@@ -98,7 +109,14 @@ def locust_processes(
         "--master-bind-port", str(master_port),
         "--expect-workers", str(options.workers),
     ]  # fmt: skip
-    processes = [Process("locust master", python_module("locust", *master), run_dir / "locust.out")]
+    processes = [
+        Process(
+            "locust master",
+            python_module("locust", *master),
+            run_dir / "locust.out",
+            niceness=LOCUST_NICENESS,
+        )
+    ]
     for index in range(1, options.workers + 1):
         worker = [
             *common,
@@ -113,6 +131,7 @@ def locust_processes(
                 f"locust worker {index}",
                 python_module("locust", *worker),
                 run_dir / f"locust-worker-{index}.out",
+                niceness=LOCUST_NICENESS,
             )
         )
     return processes
