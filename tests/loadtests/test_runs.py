@@ -48,8 +48,8 @@ def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root
 
 
 def test_saturated_waitress_fires_request_queueing_no_later_than_high_latency(runs_root):
-    # Queueing builds up over the run: 60 s gives both alerts time to pass their `for:`.
-    _, summary = run_scenario(runs_root, "6", 60)
+    # Queueing builds up over the run: 90 s gives both alerts time to pass their `for:`.
+    _, summary = run_scenario(runs_root, "6", 90)
     # When each alert started firing (its activeAt plus its `for:`): RequestQueueing's shorter
     # `for:` is what makes it the early warning, so that is the moment to compare.
     firing = {alert["name"]: alert["firing_at"] for alert in summary["alerts"]}
