@@ -11,10 +11,12 @@ the results table in loadtests/README.md.
 from __future__ import annotations
 
 import argparse
+import subprocess
 import sys
 from pathlib import Path
 
 from loadtests import scenarios
+from loadtests.processes import StartFailed
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
 
 
@@ -84,6 +86,9 @@ def main(argv: list[str] | None = None) -> int:
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
+    except (StartFailed, RuntimeError, OSError, subprocess.SubprocessError) as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 1
     except KeyboardInterrupt:
         print("interrupted: everything this run started was stopped", file=sys.stderr)
         return 130

@@ -137,39 +137,58 @@ def locust_processes(
     return processes
 
 
+def start_servers(stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path):
+    """The capped database, the dynos and the router; returns the router's URL and the dynos."""
+    from loadtests.database import ScenarioDatabase
+
+    database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
+    stack.callback(database.stop)
+    dynos = start_dynos(SETUPS[scenario.setup], scenario.dynos, run_dir, database.url)
+    stack.callback(stop_dynos, dynos)
+    router_port = free_port()
+    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
+    stack.callback(proxy.stop)
+    target = f"http://127.0.0.1:{router_port}"
+    proxy.wait_until_http_ok(target)
+    return target, dynos
+
+
+def run_locust(
+    stack: contextlib.ExitStack, options: RunOptions, run_dir: Path, target: str, port: int
+) -> None:
+    """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
+    processes = locust_processes(options, run_dir, target, port)
+    for process in reversed(processes):
+        stack.callback(process.stop)
+    master = processes[0]
+    master.wait(timeout=options.scenario.duration_s + LOCUST_GRACE_S)
+    if not (run_dir / "locust_final.json").exists():
+        raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
+
+
+def database_figures(prom, run_dir: Path, started: float, ended: float):
+    """Queries per second and the most connections: from Prometheus, else from the samples."""
+    if prom:
+        return prom.database_figures(started, ended)
+    samples = sampler.read_samples(run_dir / "samples.jsonl")
+    return sampler.db_queries_per_second(samples), sampler.max_db_connections(samples)
+
+
 def run(options: RunOptions) -> Path:
     """Runs the scenario, writes runs/<run-id>/, prints the summary; returns the run folder."""
     scenario = options.scenario
     if options.host:
         check_reachable(options.host)
     run_dir = new_run_dir(options.runs_root, scenario.test)
-    (run_dir / "scenario.json").write_text(
-        json.dumps(
-            scenario.as_dict() | {"host": options.host, "locust_workers": options.workers}, indent=2
-        )
-    )
-    print(
-        f"Test {scenario.test}: {scenario.users:,} users for {scenario.duration_s} s -> {run_dir}"
-    )
+    as_run = scenario.as_dict() | {"host": options.host, "locust_workers": options.workers}
+    (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
+    print(f"Test {scenario.test}: {scenario.users:,} users, {scenario.duration_s} s -> {run_dir}")
     with contextlib.ExitStack() as stack:
-        if options.host:
-            target, dynos = options.host, []
-        else:
-            from loadtests.database import ScenarioDatabase
-
-            database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
-            stack.callback(database.stop)
-            dynos = start_dynos(SETUPS[scenario.setup], scenario.dynos, run_dir, database.url)
-            stack.callback(stop_dynos, dynos)
-            router_port = free_port()
-            proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
-            stack.callback(proxy.stop)
-            target = f"http://127.0.0.1:{router_port}"
-            proxy.wait_until_http_ok(target)
-
+        target, dynos = (
+            (options.host, []) if options.host else start_servers(stack, scenario, run_dir)
+        )
         exporter_port = free_port()
-        prom = None
-        no_prometheus = prometheus.NOT_FOR_HOST if options.host else None
+        prom, no_prometheus = None, prometheus.NOT_FOR_HOST if options.host else None
         if not prometheus.binary():
             no_prometheus = prometheus.HOW_TO_INSTALL
         if not no_prometheus:
@@ -184,25 +203,14 @@ def run(options: RunOptions) -> Path:
         stack.callback(metrics_sampler.stop)
 
         started = time.time()
-        processes = locust_processes(options, run_dir, target, exporter_port)
-        for process in reversed(processes):
-            stack.callback(process.stop)
-        master = processes[0]
-        master.wait(timeout=scenario.duration_s + LOCUST_GRACE_S)
+        run_locust(stack, options, run_dir, target, exporter_port)
         ended = time.time()
-        if not (run_dir / "locust_final.json").exists():
-            raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
-
-        alerts, queries, connections = [], None, None
+        alerts = []
         if prom:
             time.sleep(2 * prometheus.SCRAPE_INTERVAL_S)  # the dynos' state after the load
             alerts = prom.alerts_during(started, time.time())
-            queries, connections = prom.database_figures(started, ended)
         metrics_sampler.stop()
-        if not prom:
-            samples = sampler.read_samples(run_dir / "samples.jsonl")
-            queries = sampler.db_queries_per_second(samples)
-            connections = sampler.max_db_connections(samples)
+        queries, connections = database_figures(prom, run_dir, started, ended)
 
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result["started"], result["ended"] = started, ended
@@ -214,6 +222,7 @@ def run(options: RunOptions) -> Path:
         (run_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
         (run_dir / "summary.txt").write_text(text)
         print(text, end="")
+        # The report reads the run's Prometheus, so it is written before that stops.
         report = write_report(
             run_dir, prom.url if prom else None, started, ended, result, result["alerts"]
         )

@@ -9,7 +9,7 @@ from pathlib import Path
 from prometheus_client.parser import text_string_to_metric_families
 
 from loadtests.failures import kind_of_message
-from loadtests.scenarios import Scenario
+from loadtests.scenarios import SEED_DURATION_S, Scenario
 from metrics.alerting.diagnosis import describe
 
 # Log lines that name a cause, counted in the dynos' logs (the runbooks search for them).
@@ -146,7 +146,7 @@ def text(summary: dict) -> str:
     seed_error = "-" if seed["error_rate"] is None else f"{seed['error_rate']:.0%}"
     rows = [
         ("users", _count(summary["users"]), _count(seed["users"])),
-        ("duration", f"{summary['duration_s']} s", "300 s"),
+        ("duration", f"{summary['duration_s']} s", f"{SEED_DURATION_S} s"),
         ("requests/min", _count(summary["requests_per_minute"]), _count(seed[rpm])),
         ("total requests", _count(summary["requests"]), _count(seed["requests"])),
         ("error rate", f"{summary['error_rate']:.1%}", seed_error),
