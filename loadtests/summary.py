@@ -33,15 +33,19 @@ def by_kind(errors: dict[str, int]) -> dict[str, int]:
 
 
 def exporter_totals(scrape: str) -> dict:
-    """locust_requests_total and locust_failures_total{kind} from one exporter scrape."""
-    requests, failures = 0, {}
+    """The exporter's counters and its duration histogram's count and sum, from one scrape."""
+    totals = {"requests": 0, "failures": {}, "duration_count": 0, "duration_sum_s": 0.0}
     for family in text_string_to_metric_families(scrape):
         for sample in family.samples:
             if sample.name == "locust_requests_total":
-                requests = int(sample.value)
+                totals["requests"] = int(sample.value)
             elif sample.name == "locust_failures_total" and sample.value:
-                failures[sample.labels["kind"]] = int(sample.value)
-    return {"requests": requests, "failures": failures}
+                totals["failures"][sample.labels["kind"]] = int(sample.value)
+            elif sample.name == "locust_request_duration_seconds_count":
+                totals["duration_count"] = int(sample.value)
+            elif sample.name == "locust_request_duration_seconds_sum":
+                totals["duration_sum_s"] = sample.value
+    return totals
 
 
 def server_log_signs(run_dir: Path) -> dict[str, int]:

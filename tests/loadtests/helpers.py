@@ -48,7 +48,10 @@ def run_scenario(runs_root: Path, test: str, duration: int, *extra: str) -> tupl
 
 def assert_exporter_matches_locust(summary: dict) -> None:
     """The exporter's last scrape (taken over HTTP just before Locust exited) equals Locust's
-    own totals, failures by kind included."""
+    own totals: requests, failures by kind, and the histogram's count and mean."""
     exported = summary["exporter_final"]
     assert exported["requests"] == summary["requests"], exported
     assert exported["failures"] == summary["errors"], exported
+    assert exported["duration_count"] == summary["requests"], exported
+    mean_ms = 1000 * exported["duration_sum_s"] / exported["duration_count"]
+    assert abs(mean_ms - summary["avg_ms"]) <= 0.001 * summary["avg_ms"] + 0.1, exported
