@@ -213,7 +213,7 @@ def run(options: RunOptions) -> Path:
         queries, connections = database_figures(prom, run_dir, started, ended)
 
         result = summary.build(scenario, run_dir, alerts, queries, connections)
-        result["started"], result["ended"] = started, ended
+        result |= {"started": started, "ended": ended, "host": options.host}
         if scenario.compare_with:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)
             if partner:

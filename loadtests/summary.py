@@ -159,9 +159,13 @@ def text(summary: dict) -> str:
         ("max", _ms(summary["max_ms"]), _ms(seed["max_ms"])),
     ]
     cap = summary["db_max_connections"]
+    served_by = (
+        f"against {summary['host']}"
+        if summary.get("host")
+        else f"{summary['setup']}, {summary['dynos']} dyno(s), database capped at {cap} connections"
+    )
     lines = [
-        f"Test {summary['test']} at scale {summary['scale']:g}: {summary['setup']}, "
-        f"{summary['dynos']} dyno(s), database capped at {cap} connections",
+        f"Test {summary['test']} at scale {summary['scale']:g}: {served_by}",
         f"  seed: {seed['text']}",
         "",
         f"  {'':<16}{'this run':>14}{'seed (Heroku)':>16}",

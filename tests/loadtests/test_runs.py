@@ -4,9 +4,11 @@ Each run is real: the capped embedded PostgreSQL, the server set-up as dynos, Ca
 router, a Prometheus evaluating the repo's rules with shortened windows, and Locust.
 """
 
+import json
+
 from loadtests.sampler import max_db_connections, read_samples
 from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
-from tests.loadtests.helpers import assert_exporter_matches_locust, run_scenario
+from tests.loadtests.helpers import assert_exporter_matches_locust, cli, run_scenario
 
 
 def test_test1_every_response_is_400_and_bad_request_surge_fires(runs_root):
@@ -56,3 +58,17 @@ def test_saturated_waitress_fires_request_queueing_no_later_than_high_latency(ru
     assert {"RequestQueueing", "HighLatency"} <= set(firing), summary["alerts"]
     assert firing["RequestQueueing"] <= firing["HighLatency"], summary["alerts"]
     assert_exporter_matches_locust(summary)
+
+
+def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_path):
+    done = cli(
+        "run", "--test", "5", "--users", "20", "--duration", "10", "--host", app_url,
+        "--runs-dir", str(tmp_path),
+    )  # fmt: skip
+    assert done.returncode == 0, done.stderr
+    (run_dir,) = tmp_path.iterdir()
+    summary = json.loads((run_dir / "summary.json").read_text())
+    assert summary["requests"] > 0 and summary["error_rate"] == 0, summary["error_messages"]
+    assert not list(run_dir.glob("web.*.log")) and not (run_dir / "Caddyfile").exists()
+    assert f"against {app_url}" in done.stdout
+    assert "Alerts: not evaluated against --host" in done.stdout
