@@ -16,7 +16,7 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from dashboards.panels import DASHBOARDS, FAILURES, ROUTER, RULES, Panel, expand
+from dashboards.panels import CACHE, DASHBOARDS, DRAIN, FAILURES, ROUTER, RULES, Panel, expand
 from dashboards.sources import (
     SAMPLES_FILE,
     PrometheusSource,
@@ -33,6 +33,8 @@ NEEDS_TEXT = {
     RULES: "the recording rules loaded into Prometheus",
     FAILURES: "something to have failed (it stays empty in a healthy run)",
     ROUTER: "a router stamping X-Request-Start",
+    DRAIN: "a Heroku app's log drain read by the receiver (metrics/drain), scraped as job drain",
+    CACHE: "the app running with REDIS_URL (the Redis page cache)",
 }
 
 STYLE = """
