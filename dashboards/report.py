@@ -91,6 +91,7 @@ class Renderer:
         self.start, self.end = start, end
         self.step = max(1.0, math.ceil((end - start) / CHART_POINTS))
         self.omitted: list[tuple[str, str]] = []
+        self.panels_with_data = 0  # panels that found at least one point or row
 
     def _expr(self, expr: str) -> str:
         return expand(expr, range_s=self.end - self.start)
@@ -116,6 +117,8 @@ class Renderer:
                     what = _label(query.legend, {}) or "its query"
                     notes.append(f"no data for {what}" + (f" (needs {needs})" if needs else ""))
             series += [Series(_label(query.legend, labels), points) for labels, points in data]
+        if finite_points([(None, line.points) for line in series]):
+            self.panels_with_data += 1
         notes = list(dict.fromkeys(notes))  # one line per reason, not per query
         if not series and isinstance(self.source, SamplesSource):
             self.omitted.append((panel.title, "; ".join(notes)))
@@ -156,6 +159,8 @@ class Renderer:
                 tuple(sorted((k, v) for k, v in labels.items() if k != "__name__"))
                 for labels, _ in data
             }
+        if rows:
+            self.panels_with_data += 1
         if not rows:
             body = "<p>None during the run.</p>"
         else:
@@ -175,7 +180,21 @@ class Renderer:
         return f"<h4>{escape(panel.title)} (during the run)</h4>{body}{_description(panel)}"
 
     def dashboard(self, definition) -> str:
-        parts = [f"<h2>{escape(definition.title)}</h2><p>{escape(definition.description)}</p>"]
+        heading = f"<h2>{escape(definition.title)}</h2>"
+        before = (self.panels_with_data, len(self.omitted))
+        shared = frozenset.intersection(
+            *(query.needs for panel in definition.panels for query in panel.queries)
+        )
+        html = self._rows(definition, heading)
+        if shared and self.panels_with_data == before[0]:
+            # Every panel needs the same absent source (the Heroku dashboard without a log
+            # drain): one line says so instead of a screen of empty charts.
+            del self.omitted[before[1] :]
+            return f"{heading}<p>No data during the run: every panel needs {_needs(shared)}.</p>"
+        return html
+
+    def _rows(self, definition, heading: str) -> str:
+        parts = [f"{heading}<p>{escape(definition.description)}</p>"]
         for row in definition.rows:
             drawn = [getattr(self, panel.kind)(panel) for panel in row.panels]
             drawn = [html for html in drawn if html]

@@ -96,6 +96,9 @@ def test_report_without_prometheus_draws_sampled_gauges(fake_run, tmp_path):
     assert "<b>Latency p50/p95/p99 by view</b>: needs Prometheus (a rate" in omitted
     assert "<b>Users over time</b>: not in samples.jsonl" in omitted
     assert "No Prometheus ran" in html
+    # The Heroku dashboard has nothing without a drain: one line, not 16 empty panels.
+    assert "<h2>Heroku</h2><p>No data during the run: every panel needs a Heroku app's log" in html
+    assert "Router requests by status and error code" not in html
 
 
 def test_report_rejects_bad_input(tmp_path):
