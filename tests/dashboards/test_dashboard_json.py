@@ -127,3 +127,19 @@ def test_expand_replaces_grafana_variables():
     assert expand(expr, range_s=300, scenario="test5") == (
         'x{s=~"test5"}[300s] / (300 / 60) + rate(y[1m])'
     )
+
+
+def test_panels_the_runbooks_name_exist():
+    """A runbook sends the reader to panels by their titles in bold (**Waitress queue depth**):
+    renaming a panel must not leave a runbook pointing at nothing. Single words in bold (H12,
+    R14) are codes, not panels."""
+    titles = {panel.title for definition in DASHBOARDS for panel in definition.panels}
+    named = {
+        (page.name, " ".join(bold.split()))  # a title may wrap across lines
+        for page in (REPO / "runbooks").glob("*.md")
+        if page.name != "README.md"
+        for bold in re.findall(r"\*\*([^*]+)\*\*", page.read_text())
+        if len(bold.split()) > 1
+    }
+    assert len(named) >= 10
+    assert sorted((page, bold) for page, bold in named if bold not in titles) == []
