@@ -86,7 +86,10 @@ def capacity_line(target: int, given: int | None, runs_dir: Path, verdict: Verdi
             )
         rpm, source = measured[0], f"runs/{measured[1]}"
     needed = dynos_for(target, rpm)
-    line = f"capacity: {target:,} req/min at {rpm:,.0f} req/min per dyno ({source}) needs {needed} dyno(s)"
+    line = (
+        f"capacity: {target:,} req/min at {rpm:,.0f} req/min per dyno ({source}) "
+        f"needs {needed} dyno(s)"
+    )
     if verdict.deployment.pool_size is None and needed > verdict.max_dynos:
         line += f", more than the {verdict.max_dynos} the connection limit allows: add a pooler"
     return line
