@@ -11,6 +11,7 @@ the results table in loadtests/README.md.
 from __future__ import annotations
 
 import argparse
+import signal
 import subprocess
 import sys
 from pathlib import Path
@@ -68,8 +69,15 @@ def parser() -> argparse.ArgumentParser:
     return main
 
 
+def stop_like_ctrl_c(_signum, _frame):
+    raise KeyboardInterrupt
+
+
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
+    # SIGTERM (a CI timeout, `kill`) and Ctrl-C both stop what the run started, in order.
+    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
+    signal.signal(signal.SIGINT, stop_like_ctrl_c)
     try:
         if args.command == "results":
             from loadtests import results
