@@ -6,6 +6,8 @@ router, a Prometheus evaluating the repo's rules with shortened windows, and Loc
 
 import json
 
+import pytest
+
 from loadtests.sampler import max_db_connections, read_samples
 from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
 from tests.loadtests.helpers import assert_exporter_matches_locust, cli, run_scenario
@@ -60,6 +62,9 @@ def test_saturated_waitress_fires_request_queueing_no_later_than_high_latency(ru
     assert_exporter_matches_locust(summary)
 
 
+# django_db: pytest-django creates the test database (which `app_url` serves) only for
+# tests that ask for it.
+@pytest.mark.django_db
 def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_path):
     done = cli(
         "run", "--test", "5", "--users", "20", "--duration", "10", "--host", app_url,
