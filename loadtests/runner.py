@@ -143,7 +143,9 @@ def start_servers(stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
     stack.callback(database.stop)
-    dynos = start_dynos(SETUPS[scenario.setup], scenario.dynos, run_dir, database.url)
+    setup = SETUPS[scenario.setup]
+    shared = setup.start_shared(stack, run_dir, database.url)
+    dynos = start_dynos(setup, scenario.dynos, run_dir, database.url, shared)
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
     proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)

@@ -6,6 +6,7 @@ scenario asks for, each on its own loopback port with `DYNO=web.N`, as Heroku wo
 
 from __future__ import annotations
 
+import contextlib
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -31,6 +32,11 @@ class Setup:
 
     def command(self, port: int) -> list[str]:
         raise NotImplementedError
+
+    def start_shared(self, stack: contextlib.ExitStack, run_dir: Path, database_url: str) -> dict:
+        """Starts what all the dynos share besides the database (a PgBouncer for `4b`, a Redis
+        for `9`), stopping it through `stack`; returns the settings the dynos then need."""
+        return {}
 
 
 @dataclass(frozen=True)
@@ -94,8 +100,11 @@ class Dyno:
         return f"http://{self.address}/metrics"
 
 
-def start_dynos(setup: Setup, count: int, run_dir: Path, database_url: str) -> list[Dyno]:
-    """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure."""
+def start_dynos(
+    setup: Setup, count: int, run_dir: Path, database_url: str, shared: dict
+) -> list[Dyno]:
+    """Starts `count` dynos of `setup` (with the `shared` settings from its `start_shared`)
+    and waits until each answers; stops them all on failure."""
     allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
     # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
     secret_key = secrets.token_urlsafe(50)
@@ -113,6 +122,7 @@ def start_dynos(setup: Setup, count: int, run_dir: Path, database_url: str) -> l
                 "METRICS_ENABLED": "1",
                 "SECRET_KEY": secret_key,
                 **setup.env,
+                **shared,
             }
             process = Process(name, setup.command(port), run_dir / f"{name}.log", env)
             dynos.append(Dyno(name, port, process))
