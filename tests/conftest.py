@@ -5,7 +5,6 @@ the settings start on import, so the whole suite runs against a real server.
 """
 
 import io
-import os
 import shutil
 import socket
 import subprocess
@@ -21,7 +20,14 @@ from app.process import ROOT, free_port, running_app, wait_for_http
 
 __all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
 
-IN_CI = os.environ.get("CI", "").lower() == "true"
+
+def require_binary(name: str, apt_package: str) -> str:
+    """The binary's path. A missing one fails the test, never skips it, with the install hint
+    (`make test` installs every package the suite drives)."""
+    path = shutil.which(name)
+    if path is None:
+        pytest.fail(f"{name} not found: install it with `apt-get install -y {apt_package}`")
+    return path
 
 
 def database_url(settings_dict: dict) -> str:

@@ -6,7 +6,6 @@ empty tsdb in a tmp dir) scraping all three every second."""
 
 import math
 import random
-import shutil
 import subprocess
 import sys
 import threading
@@ -22,7 +21,7 @@ from app.process import ROOT, free_port, stop, wait_for_http
 from dashboards.panels import CACHE, DRAIN, RULES
 from dashboards.sources import PrometheusSource
 from metrics.drain.frames import frame
-from tests.conftest import IN_CI
+from tests.conftest import require_binary
 from tests.drain.helpers import Receiver, fixture_messages
 
 SCRAPE_SECONDS = 1
@@ -32,15 +31,6 @@ RULES_DIR = Path(__file__).resolve().parents[2] / "metrics" / "rules"  # the rep
 # What the run below provides beyond the scrapes: those rules, the app's Redis page cache
 # series, and a drain receiver fed Heroku lines.
 RUN_PROVIDES = frozenset({RULES, CACHE, DRAIN})
-
-
-def require_binary(name: str, apt_package: str) -> str:
-    """The binary's path; a missing one fails the test (never skips) with the install hint."""
-    path = shutil.which(name)
-    if path is None:
-        ci = " (CI=true: a missing binary is a failure)" if IN_CI else ""
-        pytest.fail(f"{name} not found: install it with `apt-get install -y {apt_package}`{ci}")
-    return path
 
 
 class FakeRun:

@@ -3,7 +3,6 @@ binaries the tests need."""
 
 import base64
 import json
-import shutil
 import subprocess
 import time
 import urllib.error
@@ -11,10 +10,7 @@ import urllib.parse
 import urllib.request
 from pathlib import Path
 
-import pytest
 from prometheus_client.parser import text_string_to_metric_families
-
-from tests.conftest import IN_CI
 
 FIXTURES = Path(__file__).parent / "fixtures"
 USERNAME, PASSWORD = "drain-user", "s3cret-drain-password"
@@ -74,17 +70,6 @@ def wait_for_prometheus(url: str, process: subprocess.Popen, timeout: float = 30
         except OSError:
             time.sleep(0.1)
     raise AssertionError(f"{url} was not ready within {timeout} s")
-
-
-def require_binary(name: str) -> str:
-    """A binary the test needs: a failure under CI, a skip on a machine without it."""
-    path = shutil.which(name)
-    if path is None:
-        message = f"{name} not found on PATH (apt-get install prometheus)"
-        if IN_CI:
-            pytest.fail(message)
-        pytest.skip(message)
-    return path
 
 
 def prometheus_query(base_url: str, query: str, at: str) -> dict[str, float]:

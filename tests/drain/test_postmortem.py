@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from metrics.drain.frames import frame
 from metrics.drain.postmortem import OpenMetricsBuffer, read_records, replay
 from metrics.drain.store import Limits
-from tests.conftest import ROOT, free_port
+from tests.conftest import ROOT, free_port, require_binary
 from tests.drain.helpers import (
     fixture_messages,
     prometheus_query,
-    require_binary,
     wait_for_prometheus,
 )
 
@@ -45,8 +44,8 @@ def write_heroku_logs(path):
 
 
 def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_path):
-    require_binary("promtool")
-    prometheus = require_binary("prometheus")
+    require_binary("promtool", "prometheus")
+    prometheus = require_binary("prometheus", "prometheus")
     logfile, out = tmp_path / "heroku.log", tmp_path / "tsdb"
     write_heroku_logs(logfile)
     result = subprocess.run(

@@ -1,16 +1,13 @@
 """The load-test CLI run for real in a subprocess: database, dynos, Caddy, Prometheus, Locust."""
 
 import json
-import os
-import shutil
 import subprocess
 import sys
 from pathlib import Path
 
-import pytest
+from tests.conftest import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
-IN_CI = os.environ.get("CI", "").lower() == "true"
 
 
 def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
@@ -23,19 +20,9 @@ def cli(*args: str, timeout: float = 60) -> subprocess.CompletedProcess:
     )
 
 
-def need_prometheus() -> None:
-    """The alert checks need a real Prometheus: missing in CI is a failure."""
-    if shutil.which("prometheus"):
-        return
-    message = "no `prometheus` binary on PATH (Debian: apt-get install prometheus)"
-    if IN_CI:
-        pytest.fail(message)
-    pytest.skip(message)
-
-
 def run_scenario(runs_root: Path, test: str, duration: int, *extra: str) -> tuple[Path, dict]:
     """Runs `python -m loadtests run` and returns its run folder and summary.json."""
-    need_prometheus()
+    require_binary("prometheus", "prometheus")
     before = set(runs_root.glob("*")) if runs_root.exists() else set()
     done = cli(
         "run", "--test", test, "--duration", str(duration), "--runs-dir", str(runs_root), *extra,
