@@ -10,7 +10,7 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 	chromium:chromium docker-compose:docker-compose pgbouncer:pgbouncer redis-server:redis-server
 
-.PHONY: help demo test lint format venv system-packages db-start db-stop drain rules benchmarks clean
+.PHONY: help demo loadtest loadtest-results plan dashboards test lint format venv system-packages db-start db-stop drain rules benchmarks clean
 
 help:
 	@echo "make demo | make test | make loadtest TEST=N | make drain | make plan | make benchmarks"
@@ -47,6 +47,9 @@ format: venv
 test: venv system-packages lint
 	$(VENV)/bin/pytest
 
+dashboards: venv
+	$(PY) -m dashboards.build
+
 rules: venv
 	$(PY) -m metrics.alerting.build
 
@@ -56,8 +59,26 @@ db-start: venv
 db-stop: venv
 	$(PY) -m app.embedded_db stop
 
+# The seed's test 5 at demo scale (1,000 users for a minute): everything started is stopped.
 demo: venv
-	$(PY) -m app.demo
+	$(PY) -m loadtests demo
+
+# make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL] [GRAFANA=1]
+loadtest: venv
+	@test -n "$(TEST)" || { echo "error: say which test, e.g. make loadtest TEST=5"; exit 2; }
+	$(PY) -m loadtests run --test "$(TEST)" $(if $(SCALE),--scale $(SCALE)) \
+		$(if $(DURATION),--duration $(DURATION)) $(if $(HOST),--host $(HOST)) \
+		$(if $(GRAFANA),--grafana)
+
+# Reruns the comparison set and rewrites the results table in loadtests/README.md.
+loadtest-results: venv
+	$(PY) -m loadtests results
+
+# make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]
+plan: venv
+	@test -n "$(DYNOS)" -a -n "$(THREADS)" || { echo "error: make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]"; exit 2; }
+	$(PY) -m loadtests.plan --dynos "$(DYNOS)" --threads "$(THREADS)" \
+		$(if $(LIMIT),--limit $(LIMIT)) $(if $(TARGET_RPM),--target-rpm $(TARGET_RPM))
 
 drain: venv
 	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT)) $(if $(LISTEN),--host $(LISTEN))
@@ -66,6 +87,8 @@ benchmarks: venv
 	$(PY) -m benchmarks.seed_data
 	$(PY) -m benchmarks.page_latency
 	$(PY) -m benchmarks.metrics_overhead
+	$(PY) -m benchmarks.drain_throughput
+	$(PY) -m benchmarks.loadtest_capacity
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache
