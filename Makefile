@@ -60,7 +60,7 @@ demo: venv
 	$(PY) -m app.demo
 
 drain: venv
-	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT))
+	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT)) $(if $(LISTEN),--host $(LISTEN))
 
 benchmarks: venv
 	$(PY) -m benchmarks.seed_data

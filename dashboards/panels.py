@@ -19,6 +19,8 @@ from metrics.alerting.rules import runbook_url
 RULES = "recording_rules"  # the repo's recording rules loaded into Prometheus (metrics/rules)
 FAILURES = "failures"  # series exist only once something failed (an error kind, a firing alert)
 ROUTER = "router"  # observations only when a router stamps X-Request-Start
+DRAIN = "drain"  # a log-drain receiver fed by a Heroku app, scraped (metrics/drain)
+CACHE = "cache"  # the app runs with REDIS_URL: the page cache's series exist
 
 Kind = Literal["stat", "timeseries", "table"]
 
@@ -105,6 +107,10 @@ def _locust_rate(metric: str) -> str:
 
 def _app_quantile(q: float, histogram: str, by: str) -> str:
     return f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{APP}}}{WINDOW})))"
+
+
+def _app_rate(metric: str, by: str) -> str:
+    return f"sum by ({by}) (rate({metric}{{{APP}}}{WINDOW}))"
 
 
 SEED_SUMMARY = (
@@ -494,7 +500,7 @@ DATABASE_PANELS = (
         failing="one per request (CONN_MAX_AGE=0) or a burst as greenlets each connect.",
         queries=(
             Query(
-                f"sum by (dyno) (rate(django_db_new_connections_total{{{APP}}}{WINDOW}))",
+                _app_rate("django_db_new_connections_total", "dyno"),
                 "{{dyno}} new connections",
             ),
         ),
@@ -510,6 +516,55 @@ DATABASE_PANELS = (
         queries=(Query(f"django_db_connections_open{{{APP}}}", "{{dyno}} {{instance}}"),),
         unit="short",
         runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+)
+
+
+CACHE_PANELS = (
+    Panel(
+        title="Cache hit ratio",
+        kind="timeseries",
+        what="Share of the page's Redis reads that found the snippet (django-prometheus's "
+        "cache backend, only with REDIS_URL set). A miss reads the database once and refills "
+        "the slot.",
+        healthy="above 99% once warm: CACHE_SLOTS slots (1000) each read from the database "
+        "about once per 5-minute expiry, whatever the request rate (test 9).",
+        failing="falling towards 0 while requests go on: Redis was emptied or restarted, or "
+        "reads fail (see the failures panel); every request then reads PostgreSQL again.",
+        queries=(
+            Query(
+                f"{_app_rate('django_cache_get_hits_total', 'dyno')} "
+                f"/ {_app_rate('django_cache_get_total', 'dyno')}",
+                "{{dyno}} hit ratio",
+                frozenset({CACHE}),
+            ),
+        ),
+        unit="percentunit",
+    ),
+    Panel(
+        title="Cache failures and database fallbacks",
+        kind="timeseries",
+        what="Redis reads that failed, per second, and page reads that went to the database "
+        "instead: `error` (the read failed) and `skipped` (Redis left alone for 2 s after a "
+        "failure, so a dead Redis costs nothing per request).",
+        healthy="0: every read answered by Redis, the database read only on a miss.",
+        failing="errors then a steady line of skipped fallbacks: Redis is down or slower than "
+        "the 0.25 s socket timeout; the page still answers from PostgreSQL (no 500s), and its "
+        "connections and latency rise back to test 8's. After Redis returns the lines drop "
+        "to 0 without a restart.",
+        queries=(
+            Query(
+                _app_rate("django_cache_get_fail_total", "dyno"),
+                "{{dyno}} failed reads",
+                frozenset({CACHE, FAILURES}),
+            ),
+            Query(
+                _app_rate("page_cache_fallbacks_total", "dyno, reason"),
+                "{{dyno}} fallback: {{reason}}",
+                frozenset({CACHE}),
+            ),
+        ),
+        unit="reqps",
     ),
 )
 
@@ -536,11 +591,333 @@ APP_AND_DATABASE = Dashboard(
         Row("Requests", REQUESTS_PANELS),
         Row("Waitress", WAITRESS_PANELS),
         Row("Database", DATABASE_PANELS),
+        Row("Redis page cache", CACHE_PANELS),
         Row("Alerts", ALERTS_PANELS),
     ),
 )
 
-DASHBOARDS = (LOAD_TEST, APP_AND_DATABASE)
+
+# The Heroku dashboard reads what the log-drain receiver (metrics/drain) exports: the router's,
+# the dynos' and Heroku Postgres's own log lines, and the app's per-dyno `sample#` line. Dynos
+# are labelled by the receiver, so `$dyno` filters them even on a multi-dyno app; H10 lines
+# name no dyno (`dyno=""`), which the "All" value `.*` still matches.
+ON_DRAIN = frozenset({DRAIN})
+DRAIN_FAILURES = frozenset({DRAIN, FAILURES})
+HEROKU_ALERTS = (
+    "HerokuRequestTimeouts",
+    "HerokuConnectionsClosed",
+    "HerokuMemoryOverQuota",
+    "DatabaseConnectionsNearLimit",
+)
+
+
+def _drain_quantiles(histogram: str, quantiles: tuple[float, ...]) -> tuple[Query, ...]:
+    return tuple(
+        Query(_app_quantile(q, histogram, "le, dyno"), f"{{{{dyno}}}} p{int(q * 100)}", ON_DRAIN)
+        for q in quantiles
+    )
+
+
+ROUTER_PANELS = (
+    Panel(
+        title="Router requests by status and error code",
+        kind="timeseries",
+        what="Requests Heroku's router passed to each dyno, per second, by HTTP status, and "
+        "those it logged with an error code (H10 app crashed, H12 timeout, H13/H18 connection "
+        "closed, H27 client gone...).",
+        healthy="all 200, no code lines.",
+        failing="H12 (the dyno gave no response within 30 s: the router sent the user a 503 "
+        "itself), H13/H18 (the dyno closed the connection), or H10 lines with no dyno.",
+        queries=(
+            Query(
+                _app_rate("heroku_router_requests_total", "dyno, status"),
+                "{{dyno}} {{status}}",
+                ON_DRAIN,
+            ),
+            Query(
+                f'sum by (dyno, code) (rate(heroku_router_requests_total{{{APP}, code!=""}}'
+                f"{WINDOW}))",
+                "{{dyno}} {{code}}",
+                DRAIN_FAILURES,
+            ),
+        ),
+        unit="reqps",
+        runbooks=("HerokuRequestTimeouts", "HerokuConnectionsClosed"),
+    ),
+    Panel(
+        title="Router service time p50/p95/p99 by dyno",
+        kind="timeseries",
+        what="Time from the router sending the request to the dyno until the dyno's response "
+        "began (router `service=`), as the router measured it.",
+        healthy="milliseconds, the same on every dyno.",
+        failing="one dyno slower than the others (uneven load, a stuck process), or p99 at "
+        "30 s: H12 timeouts.",
+        queries=_drain_quantiles("heroku_router_service_seconds", (0.5, 0.95, 0.99)),
+        unit="s",
+        runbooks=("HerokuRequestTimeouts", "HighLatency"),
+    ),
+    Panel(
+        title="Router connect time p50/p95 by dyno",
+        kind="timeseries",
+        what="Time the router took to open a TCP connection to the dyno (router `connect=`).",
+        healthy="0 to 1 ms.",
+        failing="milliseconds and rising: the dyno's listen backlog is full and Waitress "
+        "accepts late (see the queue panel below).",
+        queries=_drain_quantiles("heroku_router_connect_seconds", (0.5, 0.95)),
+        unit="s",
+        runbooks=("RequestQueueing",),
+    ),
+)
+
+
+DYNO_PANELS = (
+    Panel(
+        title="Dyno memory vs quota",
+        kind="timeseries",
+        what="Each dyno's memory (RSS, swap and cache) as a share of its dyno type's quota, "
+        "the percentage Heroku prints as `Process running mem=590M(115.2%)` "
+        "(log-runtime-metrics).",
+        healthy="flat, well under 100%.",
+        failing="above 100%: the dyno swaps and logs R14; far above, Heroku kills it (R15).",
+        queries=(
+            Query(
+                f"max by (dyno) (heroku_dyno_memory_total_bytes{{{APP}}} "
+                f"/ heroku_dyno_memory_quota_bytes{{{APP}}})",
+                "{{dyno}}",
+                ON_DRAIN,
+            ),
+        ),
+        unit="percentunit",
+        runbooks=("HerokuMemoryOverQuota",),
+    ),
+    Panel(
+        title="Dyno memory: RSS, swap and quota",
+        kind="timeseries",
+        what="Resident memory, swap in use and the quota of each dyno, in bytes.",
+        healthy="RSS flat under the quota, swap near 0.",
+        failing="RSS climbing run after run (a leak), or swap growing: the dyno is over quota "
+        "and every request pays for paging.",
+        queries=tuple(
+            Query(f"heroku_dyno_memory_{kind}_bytes{{{APP}}}", f"{{{{dyno}}}} {kind}", ON_DRAIN)
+            for kind in ("rss", "swap", "quota")
+        ),
+        unit="bytes",
+        runbooks=("HerokuMemoryOverQuota",),
+    ),
+    Panel(
+        title="Dyno load average",
+        kind="timeseries",
+        what="Each dyno's 1, 5 and 15-minute load averages: processes running or waiting for "
+        "a CPU (log-runtime-metrics).",
+        healthy="low and flat through the run: few tasks wait for a CPU.",
+        failing="climbing with the users and staying high: the dyno is CPU-bound, so "
+        "requests wait for the CPU rather than for the database.",
+        queries=(Query(f"heroku_dyno_load_average{{{APP}}}", "{{dyno}} {{window}}", ON_DRAIN),),
+        unit="short",
+    ),
+    Panel(
+        title="R14/R15 memory errors",
+        kind="timeseries",
+        what="`Error R14 (Memory quota exceeded)` and R15 (vastly exceeded: the dyno is "
+        "killed) lines per dyno over each interval.",
+        healthy="none.",
+        failing="R14 lines while the memory panel is above 100%; R15 restarts the dyno.",
+        queries=(
+            Query(
+                f"sum by (dyno, code) (increase(heroku_dyno_errors_total{{{APP}}}{WINDOW}))",
+                "{{dyno}} {{code}}",
+                DRAIN_FAILURES,
+            ),
+        ),
+        unit="short",
+        runbooks=("HerokuMemoryOverQuota",),
+    ),
+)
+
+
+APP_LINE_PANELS = (
+    Panel(
+        title="Waitress queue depth per dyno",
+        kind="timeseries",
+        what="Requests each dyno's Waitress accepted and that wait for a free thread, from "
+        "the app's own `sample#waitress_queue_depth` log line (every few seconds).",
+        healthy="0, with short blips.",
+        failing="growing on one dyno or all of them: threads are saturated and the router's "
+        "service time follows, up to H12 at 30 s.",
+        queries=(Query(f"heroku_app_waitress_queue_depth{{{APP}}}", "{{dyno}} queued", ON_DRAIN),),
+        unit="short",
+        runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Waitress threads busy per dyno",
+        kind="timeseries",
+        what="Worker threads running a request on each dyno, against the threads configured "
+        "(the app's `sample#` line).",
+        healthy="busy below configured most of the time.",
+        failing="busy pinned at configured on every dyno: add dynos or make each request "
+        "cheaper (the Redis cache).",
+        queries=(
+            Query(f"heroku_app_waitress_threads_busy{{{APP}}}", "{{dyno}} busy", ON_DRAIN),
+            Query(f"heroku_app_waitress_threads{{{APP}}}", "{{dyno}} configured", ON_DRAIN),
+        ),
+        unit="short",
+        runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Database connections per dyno",
+        kind="timeseries",
+        what="Database connections each dyno's app process holds open, and their sum: what "
+        "the dynos together take from the plan's connection limit.",
+        healthy="about one per Waitress thread per dyno; the sum under the limit on the "
+        "Postgres panel below.",
+        failing="the sum near the plan's limit (Essential-0/1: 20): one more dyno or thread "
+        "and connections are refused.",
+        queries=(
+            Query(f"heroku_app_django_db_connections_open{{{APP}}}", "{{dyno}}", ON_DRAIN),
+            Query(f"sum(heroku_app_django_db_connections_open{{{APP}}})", "all dynos", ON_DRAIN),
+        ),
+        unit="short",
+        runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+)
+
+
+HEROKU_POSTGRES_USAGE = (
+    "max by (addon, source) (heroku_postgres_active_connections) / on (addon, source) "
+    "max by (addon, source) (heroku_postgres_max_connections) "
+    "or max by (addon, source) (heroku_postgres_active_connections) / on () group_left () "
+    "max(heroku_postgres_plan_max_connections)"
+)
+
+HEROKU_POSTGRES_PANELS = (
+    Panel(
+        title="Heroku Postgres connections vs limit",
+        kind="timeseries",
+        what="Connections open on the Heroku Postgres database and connections waiting on a "
+        "lock, from its metrics log lines, against its limit: `sample#max-connections` where "
+        "the logs give it, else the plan's limit the receiver was told "
+        "(DRAIN_PG_MAX_CONNECTIONS).",
+        healthy="active well under the limit, waiting 0.",
+        failing="active at the limit (new connections get `too many clients`), or waiting "
+        "above 0 for long (queries blocked by locks).",
+        queries=(
+            Query(
+                "max by (addon) (heroku_postgres_active_connections)", "{{addon}} active", ON_DRAIN
+            ),
+            Query(
+                "max by (addon) (heroku_postgres_waiting_connections)",
+                "{{addon}} waiting",
+                ON_DRAIN,
+            ),
+            Query(
+                "max(heroku_postgres_max_connections) or max(heroku_postgres_plan_max_connections)",
+                "connection limit",
+                ON_DRAIN,
+            ),
+        ),
+        unit="short",
+        runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+    Panel(
+        title="Heroku Postgres connection usage",
+        kind="timeseries",
+        what="Active connections as a share of the limit, the ratio the Heroku variant of "
+        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml).",
+        healthy="under 80%.",
+        failing="above 80% for 5 minutes: the alert fires; at 100% connections are refused.",
+        queries=(Query(HEROKU_POSTGRES_USAGE, "{{addon}} ({{source}})", ON_DRAIN),),
+        unit="percentunit",
+        runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+    Panel(
+        title="Heroku Postgres cache hit rates",
+        kind="timeseries",
+        what="Share of table and index reads served from PostgreSQL's memory rather than disk.",
+        healthy="above 99%: the working set fits the plan's memory.",
+        failing="below 99% and falling: reads go to disk; a bigger plan (more memory) or "
+        "fewer rows read per request.",
+        queries=tuple(
+            Query(
+                f"max by (addon) (heroku_postgres_{kind}_cache_hit_ratio)",
+                f"{{{{addon}}}} {kind}",
+                ON_DRAIN,
+            )
+            for kind in ("table", "index")
+        ),
+        unit="percentunit",
+    ),
+    Panel(
+        title="Heroku Postgres database size",
+        kind="timeseries",
+        what="Size of the database on disk (`sample#db_size`).",
+        healthy="flat during a load test (the page only reads).",
+        failing="near the plan's storage limit: above it Heroku revokes write access "
+        "(Essential plans).",
+        queries=(Query("max by (addon) (heroku_postgres_db_size_bytes)", "{{addon}}", ON_DRAIN),),
+        unit="bytes",
+    ),
+    Panel(
+        title="PgBouncer clients and server connections",
+        kind="timeseries",
+        what="Heroku's connection pooler: client connections running a transaction "
+        "(client_active) or waiting for a server connection (client_waiting), and its "
+        "connections to PostgreSQL in use (server_active).",
+        healthy="client_waiting 0; server_active within the pool, far below the clients.",
+        failing="client_waiting above 0 for long: the pool is too small for the clients, "
+        "and requests wait for a connection.",
+        queries=tuple(
+            Query(
+                f"max by (addon) (heroku_pgbouncer_{kind}_connections)",
+                f"{{{{addon}}}} {kind}",
+                ON_DRAIN,
+            )
+            for kind in ("client_active", "client_waiting", "server_active")
+        ),
+        unit="short",
+        runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+)
+
+
+HEROKU_ALERTS_PANELS = (
+    Panel(
+        title="Firing Heroku alerts",
+        kind="table",
+        what="Heroku-side alerts firing now (metrics/rules/heroku.yml), and "
+        "DatabaseConnectionsNearLimit from Heroku Postgres (the rows with an `addon`).",
+        healthy="empty.",
+        failing="a row per alert and dyno or database: open its runbook.",
+        queries=(
+            Query(
+                'ALERTS{alertstate="firing", alertname=~"Heroku.+"} or '
+                'ALERTS{alertstate="firing", alertname="DatabaseConnectionsNearLimit", addon!=""}',
+                "{{alertname}}",
+                DRAIN_FAILURES,
+            ),
+        ),
+        unit="short",
+        runbooks=HEROKU_ALERTS,
+    ),
+)
+
+
+HEROKU = Dashboard(
+    uid="cce-heroku",
+    title="Heroku",
+    description="A Heroku app from its own logs, per dyno: the router, the dynos' memory and "
+    "load, Heroku Postgres and its pooler, and the app's per-dyno Waitress figures "
+    "(the log-drain receiver, metrics/drain).",
+    variables=(Variable("dyno", "Dyno", "label_values(heroku_router_requests_total, dyno)"),),
+    rows=(
+        Row("Router", ROUTER_PANELS),
+        Row("Dynos", DYNO_PANELS),
+        Row("App per dyno (its sample# log lines)", APP_LINE_PANELS),
+        Row("Heroku Postgres", HEROKU_POSTGRES_PANELS),
+        Row("Alerts", HEROKU_ALERTS_PANELS),
+    ),
+)
+
+DASHBOARDS = (LOAD_TEST, APP_AND_DATABASE, HEROKU)
 
 
 def expand(

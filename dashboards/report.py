@@ -16,7 +16,7 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from dashboards.panels import DASHBOARDS, FAILURES, ROUTER, RULES, Panel, expand
+from dashboards.panels import CACHE, DASHBOARDS, DRAIN, FAILURES, ROUTER, RULES, Panel, expand
 from dashboards.sources import (
     SAMPLES_FILE,
     PrometheusSource,
@@ -33,6 +33,8 @@ NEEDS_TEXT = {
     RULES: "the recording rules loaded into Prometheus",
     FAILURES: "something to have failed (it stays empty in a healthy run)",
     ROUTER: "a router stamping X-Request-Start",
+    DRAIN: "a Heroku app's log drain read by the receiver (metrics/drain), scraped as job drain",
+    CACHE: "the app running with REDIS_URL (the Redis page cache)",
 }
 
 STYLE = """
@@ -89,6 +91,7 @@ class Renderer:
         self.start, self.end = start, end
         self.step = max(1.0, math.ceil((end - start) / CHART_POINTS))
         self.omitted: list[tuple[str, str]] = []
+        self.panels_with_data = 0  # panels that found at least one point or row
 
     def _expr(self, expr: str) -> str:
         return expand(expr, range_s=self.end - self.start)
@@ -114,6 +117,8 @@ class Renderer:
                     what = _label(query.legend, {}) or "its query"
                     notes.append(f"no data for {what}" + (f" (needs {needs})" if needs else ""))
             series += [Series(_label(query.legend, labels), points) for labels, points in data]
+        if finite_points([(None, line.points) for line in series]):
+            self.panels_with_data += 1
         notes = list(dict.fromkeys(notes))  # one line per reason, not per query
         if not series and isinstance(self.source, SamplesSource):
             self.omitted.append((panel.title, "; ".join(notes)))
@@ -154,6 +159,8 @@ class Renderer:
                 tuple(sorted((k, v) for k, v in labels.items() if k != "__name__"))
                 for labels, _ in data
             }
+        if rows:
+            self.panels_with_data += 1
         if not rows:
             body = "<p>None during the run.</p>"
         else:
@@ -173,7 +180,21 @@ class Renderer:
         return f"<h4>{escape(panel.title)} (during the run)</h4>{body}{_description(panel)}"
 
     def dashboard(self, definition) -> str:
-        parts = [f"<h2>{escape(definition.title)}</h2><p>{escape(definition.description)}</p>"]
+        heading = f"<h2>{escape(definition.title)}</h2>"
+        before = (self.panels_with_data, len(self.omitted))
+        shared = frozenset.intersection(
+            *(query.needs for panel in definition.panels for query in panel.queries)
+        )
+        html = self._rows(definition, heading)
+        if shared and self.panels_with_data == before[0]:
+            # Every panel needs the same absent source (the Heroku dashboard without a log
+            # drain): one line says so instead of a screen of empty charts.
+            del self.omitted[before[1] :]
+            return f"{heading}<p>No data during the run: every panel needs {_needs(shared)}.</p>"
+        return html
+
+    def _rows(self, definition, heading: str) -> str:
+        parts = [f"{heading}<p>{escape(definition.description)}</p>"]
         for row in definition.rows:
             drawn = [getattr(self, panel.kind)(panel) for panel in row.panels]
             drawn = [html for html in drawn if html]

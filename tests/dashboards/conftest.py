@@ -1,27 +1,37 @@
 """A real short "load run" for the dashboard tests: two real prometheus_client HTTP servers on
-loopback exposing the app's and the Locust exporter's metric names with moving values, and a
-real Prometheus (Debian's binary, empty tsdb in a tmp dir) scraping them every second."""
+loopback exposing the app's (with the Redis page cache) and the Locust exporter's metric names
+with moving values, the real log-drain receiver (`python -m metrics.drain`) fed the drain
+tests' batch of real-format Heroku lines every second, and a real Prometheus (Debian's binary,
+empty tsdb in a tmp dir) scraping all three every second."""
 
 import math
 import random
 import shutil
 import subprocess
+import sys
 import threading
 import time
 import urllib.request
+import uuid
 from pathlib import Path
 
 import pytest
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, Info, start_http_server
 
-from app.process import free_port
+from app.process import ROOT, free_port, stop, wait_for_http
+from dashboards.panels import CACHE, DRAIN, RULES
 from dashboards.sources import PrometheusSource
+from metrics.drain.frames import frame
 from tests.conftest import IN_CI
+from tests.drain.helpers import Receiver, fixture_messages
 
 SCRAPE_SECONDS = 1
 RUN_SECONDS = 8  # scrapes enough for [1m] rates to have several points
 SCENARIO = "test5"
 RULES_DIR = Path(__file__).resolve().parents[2] / "metrics" / "rules"  # the repo's own rules
+# What the run below provides beyond the scrapes: those rules, the app's Redis page cache
+# series, and a drain receiver fed Heroku lines.
+RUN_PROVIDES = frozenset({RULES, CACHE, DRAIN})
 
 
 def require_binary(name: str, apt_package: str) -> str:
@@ -81,6 +91,15 @@ class FakeRun:
         self.activity = Gauge(
             "pg_stat_activity_count", "Connections", ["datname", "state"], registry=r
         )
+        # The Redis page cache (REDIS_URL set): django-prometheus's cache counters, and the
+        # app's fallbacks, created at 0 for both reasons as app/content/page_cache.py does.
+        self.cache = {
+            name: Counter(name, name, ["backend"], registry=r)
+            for name in ("django_cache_get", "django_cache_get_hits", "django_cache_get_misses")
+        }
+        self.fallbacks = Counter("page_cache_fallbacks", "Fallbacks", ["reason"], registry=r)
+        for reason in ("error", "skipped"):
+            self.fallbacks.labels(reason)
 
     def _locust_metrics(self):
         r = self.locust
@@ -122,9 +141,13 @@ class FakeRun:
             self.latency.labels("index", "GET").observe(seconds)
             self.responses.labels("200", "index", "GET").inc()
             self.queue_time.observe(seconds / 10)
+            self.cache["django_cache_get"].labels("native_redis").inc()
+            self.cache["django_cache_get_hits"].labels("native_redis").inc()
             self.requests.labels(SCENARIO).inc()
             self.duration.labels(SCENARIO).observe(seconds)
         self.responses.labels("400", "<unnamed view>", "GET").inc()
+        self.cache["django_cache_get"].labels("native_redis").inc()
+        self.cache["django_cache_get_misses"].labels("native_redis").inc()
         self.failures.labels(SCENARIO, "http_400").inc()
 
     def run(self):
@@ -176,13 +199,49 @@ def fake_run():
 
 
 @pytest.fixture(scope="session")
-def prometheus(fake_run, tmp_path_factory):
-    """A real Prometheus with the repo's rules that scraped the fake run for RUN_SECONDS:
-    (url, start, end)."""
+def drain(tmp_path_factory):
+    """The real receiver as `make drain` runs it (no auth: loopback replay), with a 20-connection
+    Heroku Postgres plan, posted the drain tests' fixture batch every second under a new frame
+    id, so its counters move: the receiver's URL."""
+    port = free_port()
+    log = tmp_path_factory.mktemp("drain") / "drain.log"
+    with log.open("w") as stderr:
+        process = subprocess.Popen(
+            [sys.executable, "-m", "metrics.drain", "--insecure-no-auth", "--port", str(port),
+             "--pg-max-connections", "20"],
+            cwd=ROOT, stdout=subprocess.DEVNULL, stderr=stderr,
+        )  # fmt: skip
+    receiver = Receiver(port)
+    body = b"".join(frame(message) for message in fixture_messages())
+    posting = threading.Event()
+
+    def feed():
+        # A refused batch shows up as a router request rate of 0, which test_queries checks.
+        while not posting.wait(1.0):
+            receiver.post(body, frame_id=uuid.uuid4().hex, auth=None)
+
+    try:
+        wait_for_http(f"{receiver.url}/healthz", process)
+        status = receiver.post(body, frame_id=uuid.uuid4().hex, auth=None)
+        assert status == 204, f"the receiver answered {status}: {log.read_text()}"
+        feeder = threading.Thread(target=feed, daemon=True)
+        feeder.start()
+        yield receiver.url
+        posting.set()
+        feeder.join()
+    finally:
+        stop(process)
+
+
+@pytest.fixture(scope="session")
+def prometheus(fake_run, drain, tmp_path_factory):
+    """A real Prometheus with the repo's rules that scraped the fake run and the drain receiver
+    for RUN_SECONDS: (url, start, end)."""
     binary = require_binary("prometheus", "prometheus")
     folder: Path = tmp_path_factory.mktemp("prometheus")
     app_target = fake_run.app_url.removeprefix("http://")
     locust_target = fake_run.locust_url.removeprefix("http://")
+    drain_target = drain.removeprefix("http://")
     (folder / "prometheus.yml").write_text(
         f"global: {{scrape_interval: {SCRAPE_SECONDS}s, evaluation_interval: {SCRAPE_SECONDS}s}}\n"
         f"rule_files: ['{RULES_DIR}/*.yml']\n"
@@ -190,7 +249,9 @@ def prometheus(fake_run, tmp_path_factory):
         "  - job_name: app\n"
         f"    static_configs: [{{targets: ['{app_target}'], labels: {{dyno: web.1}}}}]\n"
         "  - job_name: locust\n"
-        f"    static_configs: [{{targets: ['{locust_target}']}}]\n",
+        f"    static_configs: [{{targets: ['{locust_target}']}}]\n"
+        "  - job_name: drain\n"
+        f"    static_configs: [{{targets: ['{drain_target}']}}]\n",
         encoding="utf-8",
     )
     port = free_port()

@@ -2,12 +2,14 @@
 engine), every file it mounts exists, images pinned, Grafana provisioned without anonymous
 access; the provisioning files point where the compose file mounts them."""
 
+import json
 import os
 import re
 import subprocess
 from pathlib import Path
 
 import pytest
+import yaml
 
 from dashboards.defaults import PROVISIONED_DATASOURCE_UID
 
@@ -78,3 +80,24 @@ def test_provisioning_matches_the_compose_mounts(config):
     (path,) = re.findall(r"path: (\S+)", provider)
     assert f"{REPO / 'dashboards' / 'json'}:{path}:ro" in config
     assert f"{PROVISIONING}:/etc/grafana/provisioning:ro" in config
+
+
+def test_every_scrape_job_reads_a_target_file_that_exists():
+    """The compose Prometheus (metrics/ mounted at /etc/prometheus) scrapes every contract job
+    and `postgres`; each file_sd file exists beside it as a list of target groups. promtool
+    only warns about a missing one."""
+    metrics = REPO / "metrics"
+    config = yaml.safe_load((metrics / "prometheus.yml").read_text())
+    jobs = {job["job_name"]: job for job in config["scrape_configs"]}
+    contract = {"app", "locust", "heroku-app", "drain", "alertmanager", "prometheus"}
+    assert set(jobs) == contract | {"postgres"}
+    targets = {}
+    for name, job in jobs.items():
+        for sd in job.get("file_sd_configs", []):
+            for file in sd["files"]:
+                groups = json.loads((metrics / file).read_text())
+                assert isinstance(groups, list), file
+                assert all(isinstance(group["targets"], list) for group in groups), file
+                targets[name] = [t for group in groups for t in group["targets"]]
+    assert targets["drain"] == ["host.docker.internal:8088"]  # the receiver's default port
+    assert targets["postgres"] == []  # until the postgres-exporter profile is on

@@ -16,6 +16,7 @@ from dashboards.panels import DASHBOARDS, expand
 from metrics.alerting.rules import runbook_url
 
 REPO = Path(__file__).resolve().parents[2]
+FILES = [f"{definition.uid}.json" for definition in DASHBOARDS]
 
 
 def alert_names() -> set[str]:
@@ -35,11 +36,15 @@ def test_committed_json_is_what_the_definitions_generate():
 
 def test_uids_are_stable_and_unique():
     titles = {model["uid"]: model["title"] for model in committed().values()}
-    assert titles == {"cce-loadtest": "Load test", "cce-app": "App and database"}
+    assert titles == {
+        "cce-loadtest": "Load test",
+        "cce-app": "App and database",
+        "cce-heroku": "Heroku",
+    }
     assert all(f"{uid}.json" in committed() and len(uid) <= 40 for uid in titles)
 
 
-@pytest.mark.parametrize("name", ["cce-loadtest.json", "cce-app.json"])
+@pytest.mark.parametrize("name", FILES)
 def test_json_is_valid_for_the_sdk_models(name):
     """Decoding into the SDK's typed models and encoding again loses nothing: a misspelt or
     misplaced field would vanish. Only the annotation fields the SDK lacks are set aside."""
@@ -59,7 +64,7 @@ def test_json_is_valid_for_the_sdk_models(name):
     assert all(kind == module for kind, module in options.items()), options
 
 
-@pytest.mark.parametrize("name", ["cce-loadtest.json", "cce-app.json"])
+@pytest.mark.parametrize("name", FILES)
 def test_every_panel_and_query_reads_the_datasource_variable(name):
     model = committed()[name]
     variables = {v["name"]: v for v in model["templating"]["list"]}
@@ -82,8 +87,17 @@ def test_variables_select_scenario_and_dyno():
 
     assert variable("cce-loadtest", "scenario")["query"] == "label_values(locust_users, scenario)"
     assert variable("cce-app", "dyno")["query"] == "label_values(app_info, dyno)"
-    exprs = [t["expr"] for p in models["cce-loadtest"]["panels"] for t in p.get("targets", [])]
-    assert all('scenario=~"$scenario"' in expr for expr in exprs)
+    heroku_dyno = "label_values(heroku_router_requests_total, dyno)"
+    assert variable("cce-heroku", "dyno")["query"] == heroku_dyno
+
+    def exprs(uid):
+        return [t["expr"] for p in models[uid]["panels"] for t in p.get("targets", [])]
+
+    assert all('scenario=~"$scenario"' in expr for expr in exprs("cce-loadtest"))
+    # Every per-dyno Heroku series is filtered by the variable; the database's are per add-on.
+    per_dyno = [e for e in exprs("cce-heroku") if "heroku_postgres" not in e and "ALERTS" not in e]
+    per_dyno = [e for e in per_dyno if "heroku_pgbouncer" not in e]
+    assert per_dyno and all('dyno=~"$dyno"' in expr for expr in per_dyno)
 
 
 def test_annotation_marks_where_a_test_ran():
@@ -103,7 +117,8 @@ def test_every_panel_says_healthy_failing_and_links_existing_runbooks():
             for name in panel.runbooks:
                 assert f"]({runbook_url(name)})" in text
     links = set(re.findall(r"/runbooks/(\w+)\.md", json.dumps(committed())))
-    assert len(links) >= 6
+    assert len(links) >= 9
+    assert {"HerokuRequestTimeouts", "HerokuConnectionsClosed", "HerokuMemoryOverQuota"} <= links
     assert [name for name in links if not (REPO / "runbooks" / f"{name}.md").exists()] == []
 
 
@@ -112,3 +127,19 @@ def test_expand_replaces_grafana_variables():
     assert expand(expr, range_s=300, scenario="test5") == (
         'x{s=~"test5"}[300s] / (300 / 60) + rate(y[1m])'
     )
+
+
+def test_panels_the_runbooks_name_exist():
+    """A runbook sends the reader to panels by their titles in bold (**Waitress queue depth**):
+    renaming a panel must not leave a runbook pointing at nothing. Single words in bold (H12,
+    R14) are codes, not panels."""
+    titles = {panel.title for definition in DASHBOARDS for panel in definition.panels}
+    named = {
+        (page.name, " ".join(bold.split()))  # a title may wrap across lines
+        for page in (REPO / "runbooks").glob("*.md")
+        if page.name != "README.md"
+        for bold in re.findall(r"\*\*([^*]+)\*\*", page.read_text())
+        if len(bold.split()) > 1
+    }
+    assert len(named) >= 10
+    assert sorted((page, bold) for page, bold in named if bold not in titles) == []

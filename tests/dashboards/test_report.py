@@ -9,9 +9,10 @@ import pytest
 from PIL import Image
 from prometheus_client.parser import text_string_to_metric_families
 
-from dashboards.panels import DASHBOARDS, RULES
+from dashboards.panels import DASHBOARDS
 from dashboards.report import screenshot, write_report
 from dashboards.svg import PALETTE, PLOT_BACKGROUND
+from tests.dashboards.conftest import RUN_PROVIDES
 
 SUMMARY = {
     "test": "5",
@@ -54,7 +55,7 @@ def test_report_draws_every_panel_from_prometheus(prometheus, tmp_path):
     timeseries = {p.title for d in DASHBOARDS for p in d.panels if p.kind == "timeseries"}
     assert set(drawn) == timeseries
     for panel in (p for d in DASHBOARDS for p in d.panels if p.kind == "timeseries"):
-        if any(query.needs <= {RULES} for query in panel.queries):
+        if any(query.needs <= RUN_PROVIDES for query in panel.queries):
             assert "<polyline" in drawn[panel.title], f"{panel.title}: no line drawn"
     assert (  # the seed's line
         "Seed: 5000 users · 20k req/min · 100k requests · 0% errors · avg 178 ms · "
@@ -95,6 +96,9 @@ def test_report_without_prometheus_draws_sampled_gauges(fake_run, tmp_path):
     assert "<b>Latency p50/p95/p99 by view</b>: needs Prometheus (a rate" in omitted
     assert "<b>Users over time</b>: not in samples.jsonl" in omitted
     assert "No Prometheus ran" in html
+    # The Heroku dashboard has nothing without a drain: one line, not 16 empty panels.
+    assert "<h2>Heroku</h2><p>No data during the run: every panel needs a Heroku app's log" in html
+    assert "Router requests by status and error code" not in html
 
 
 def test_report_rejects_bad_input(tmp_path):
