@@ -17,8 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboards.report import screenshot, write_report
-from loadtests import preflight, prometheus, router, sampler, services, summary
-from loadtests import fixes
+from loadtests import fixes, preflight, prometheus, router, sampler, services, summary
 from loadtests.processes import Process, free_port, python_module
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario

@@ -44,7 +44,9 @@ class PgBouncerCollector:
         self._lock = threading.Lock()
 
     def describe(self):
-        return self._families()
+        # Static descriptions: registering never connects to PgBouncer.
+        up, pools = self._families()
+        return [up, *pools.values()]
 
     @staticmethod
     def _families():
