@@ -1,0 +1,84 @@
+"""The fixes, measured: the connection budget before a run (test 4 flagged, 4b passing), the
+`make plan` command, Redis stopped in the middle of a short test 9, and test 4 behind the
+run's own PgBouncer (test 4b)."""
+
+import subprocess
+import sys
+
+import pytest
+
+from loadtests import scenarios
+from loadtests.pgbouncer import POOL_SIZE
+from loadtests.preflight import scenario_budget
+from tests.loadtests.helpers import ROOT, run_scenario
+
+
+def test_the_budget_flags_test4_and_passes_4b():
+    test4 = scenario_budget(scenarios.get("4"))
+    assert not test4.fits
+    assert test4.deployment.database_connections == 1001  # 1,000 greenlets + the collector
+    assert "does not fit" in test4.line() and "PgBouncer" in test4.line()
+    fixed = scenario_budget(scenarios.get("4b"))
+    assert fixed.fits and fixed.deployment.database_connections == POOL_SIZE + 1
+    assert fixed.line().endswith(": fits")
+    assert scenario_budget(scenarios.get("9")).fits  # 2 x (8 threads + 1) = 18
+
+
+def plan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loadtests.plan", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "says"),
+    [
+        (("--dynos", "2", "--threads", "8"), 0, "= 18 ≤ limit 20: fits"),
+        (("--dynos", "4", "--threads", "5", "--limit", "20"), 1, "= 24 > limit 20: does not fit"),
+        (("--dynos", "10", "--threads", "8", "--pool-size", "15"), 0, "15 server connections"),
+        (("--dynos", "0", "--threads", "8"), 2, "argument --dynos: must be a whole number"),
+        (("--threads", "8"), 2, "the following arguments are required: --dynos"),
+    ],
+)
+def test_make_plan_answers_in_one_line_with_its_exit_status(args, status, says):
+    done = plan(*args)
+    output = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode == status, output
+    assert len(output) == 1 and says in output[0], output
+
+
+def test_redis_stopped_mid_test9_falls_back_fires_the_alert_and_recovers(runs_root):
+    # 3,000 users (200 req/s) keep the run short and the machine free; Redis is gone from
+    # 12 s to 26 s of a 42 s load.
+    run_dir, summary = run_scenario(
+        runs_root, "9", 42, "--users", "3000", "--redis-outage", "12:26"
+    )
+    assert summary["error_rate"] == 0, summary["error_messages"]  # no 500s, nor anything else
+    cache = summary["cache"]
+    assert cache["fallbacks_error"] >= 1 and cache["fallbacks_skipped"] > 100, cache
+    assert "PageCacheFailing" in summary["alerts_fired"], summary["alerts_fired"]
+    outage = summary["redis_outage"]
+    assert outage["stopped_at"] and outage["restarted_at"], outage
+    # The same dynos, never restarted, hit the cache again once Redis is back.
+    assert outage["after"]["hit_ratio"] > 0.9, outage["after"]
+    assert outage["after"]["fallbacks_error"] + outage["after"]["fallbacks_skipped"] == 0
+    assert "runbooks/PageCacheFailing.md" in (run_dir / "summary.txt").read_text()
+
+
+def test_test4_behind_pgbouncer_has_no_errors_and_postgres_stays_within_the_pool(runs_root):
+    run_dir, summary = run_scenario(runs_root, "4b", 30)
+    assert summary["error_rate"] == 0, summary["error_messages"]
+    assert "sorry, too many clients already" not in summary["server_log_signs"]
+    # PostgreSQL's own count (the collector reads it directly): the pool and the collector.
+    assert 1 <= summary["db_connections_max"] <= POOL_SIZE + 1, summary["db_connections_max"]
+    pooler = summary["pooler"]
+    assert 1 <= pooler["server_connections_max"] <= POOL_SIZE, pooler
+    assert pooler["clients_active_max"] > POOL_SIZE, pooler  # many clients, few servers
+    assert "DatabaseConnectionErrors" not in summary["alerts_fired"]
+    text = (run_dir / "summary.txt").read_text()
+    assert "connection budget: 1001 app connections to the pooler" in text
+    assert "fits" in text
