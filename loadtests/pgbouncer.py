@@ -37,6 +37,7 @@ listen_addr = 127.0.0.1
 listen_port = {listen_port}
 ; no Unix socket of its own: several runs may share /tmp
 unix_socket_dir =
+; loopback only, trusted: no TLS, no passwords (a deployment sets both)
 auth_type = trust
 auth_file = {auth_file}
 ; SHOW POOLS on the admin console (database "pgbouncer") for metrics.pgbouncer
@@ -44,7 +45,7 @@ admin_users = postgres
 pool_mode = transaction
 default_pool_size = {POOL_SIZE}
 max_client_conn = {MAX_CLIENT_CONNECTIONS}
-; the app is trusted on loopback: no TLS, no passwords (a deployment sets both)
+; the metrics collector sends `options` (statement_timeout) should it ever connect here
 ignore_startup_parameters = extra_float_digits,options
 """
 

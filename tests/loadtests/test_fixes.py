@@ -10,8 +10,8 @@ from django.conf import settings
 
 from loadtests import scenarios
 from loadtests.pgbouncer import POOL_SIZE
-from loadtests.preflight import scenario_budget
-from tests.loadtests.helpers import ROOT, run_scenario
+from loadtests.preflight import host_budget, scenario_budget
+from tests.loadtests.helpers import ROOT, cli, run_scenario
 
 
 def test_the_budget_flags_test4_and_passes_4b():
@@ -87,3 +87,25 @@ def test_test4_behind_pgbouncer_has_no_errors_and_postgres_stays_within_the_pool
     text = (run_dir / "summary.txt").read_text()
     assert "connection budget: 1001 app connections to the pooler" in text
     assert "fits" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--test", "4", "--redis-outage", "5:10"), "needs a test with a Redis cache"),
+        (("--test", "9", "--redis-outage", "5"), "must be START:END in seconds"),
+        (("--test", "9", "--redis-outage", "10:5"), "needs 0 <= START < END"),
+        (("--test", "4b", "--dynos", "2"), "use them with --host"),
+    ],
+)
+def test_bad_fix_options_are_one_line_and_status_2(args, says):
+    done = cli("run", *args)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], lines
+
+
+def test_the_host_budget_uses_the_hints_or_says_it_is_skipped():
+    assert "= 24 > limit 20: does not fit" in host_budget(4, 5, 20)
+    assert "= 18 ≤ limit 20: fits" in host_budget(2, 8, 20)
+    assert "skipped for --host" in host_budget(None, 8, 20)
