@@ -26,7 +26,9 @@ MAX_CLIENT_CONNECTIONS = 2000
 RUN_AS_WHEN_ROOT = "embedded_postgres"
 
 
-def ini_text(listen_port: int, socket_dir: str, db_port: int, auth_file: Path) -> str:
+def ini_text(
+    listen_port: int, socket_dir: str, db_port: int, auth_file: Path, pool_size: int
+) -> str:
     """pgbouncer.ini: any database name is forwarded to the server's Unix socket."""
     return f"""\
 [databases]
@@ -43,7 +45,7 @@ auth_file = {auth_file}
 ; SHOW POOLS on the admin console (database "pgbouncer") for metrics.pgbouncer
 admin_users = postgres
 pool_mode = transaction
-default_pool_size = {POOL_SIZE}
+default_pool_size = {pool_size}
 max_client_conn = {MAX_CLIENT_CONNECTIONS}
 ; the metrics collector sends `options` (statement_timeout) should it ever connect here
 ignore_startup_parameters = extra_float_digits,options
@@ -51,7 +53,7 @@ ignore_startup_parameters = extra_float_digits,options
 
 
 class PgBouncer:
-    def __init__(self, run_dir: Path, database_url: str):
+    def __init__(self, run_dir: Path, database_url: str, pool_size: int = POOL_SIZE):
         binary = shutil.which("pgbouncer")
         if binary is None:
             raise StartFailed(HOW_TO_INSTALL)
@@ -59,10 +61,12 @@ class PgBouncer:
         self.port = free_port()
         self._user = parts.username or "postgres"
         self._path = parts.path
+        # The socket folder as written (`.hostname` would lower-case the path).
+        socket_dir = unquote(parts.netloc.rsplit("@", 1)[-1].rsplit(":", 1)[0])
         auth_file = run_dir / "pgbouncer-users.txt"
         auth_file.write_text(f'"{self._user}" ""\n')
         ini = run_dir / "pgbouncer.ini"
-        ini.write_text(ini_text(self.port, unquote(parts.hostname or ""), parts.port, auth_file))
+        ini.write_text(ini_text(self.port, socket_dir, parts.port, auth_file, pool_size))
         args = [binary, str(ini)]
         if os.geteuid() == 0:
             args[1:1] = ["-u", RUN_AS_WHEN_ROOT]

@@ -2,16 +2,23 @@
 `make plan` command, Redis stopped in the middle of a short test 9, and test 4 behind the
 run's own PgBouncer (test 4b)."""
 
+import contextlib
 import subprocess
 import sys
+import threading
+import time
 
+import psycopg2
 import pytest
 from django.conf import settings
 
 from loadtests import scenarios
-from loadtests.pgbouncer import POOL_SIZE
+from loadtests.pgbouncer import POOL_SIZE, PgBouncer
 from loadtests.preflight import host_budget, scenario_budget
-from tests.loadtests.helpers import ROOT, cli, run_scenario
+from loadtests.processes import free_port
+from loadtests.prometheus import RunPrometheus
+from metrics.pgbouncer import serve
+from tests.loadtests.helpers import ROOT, cli, need_prometheus, run_scenario
 
 
 def test_the_budget_flags_test4_and_passes_4b():
@@ -75,7 +82,7 @@ def test_redis_stopped_mid_test9_falls_back_fires_the_alert_and_recovers(runs_ro
 
 
 def test_test4_behind_pgbouncer_has_no_errors_and_postgres_stays_within_the_pool(runs_root):
-    run_dir, summary = run_scenario(runs_root, "4b", 30)
+    run_dir, summary = run_scenario(runs_root, "4b", 25)
     assert summary["error_rate"] == 0, summary["error_messages"]
     assert "sorry, too many clients already" not in summary["server_log_signs"]
     # PostgreSQL's own count (the collector reads it directly): the pool and the collector.
@@ -109,3 +116,42 @@ def test_the_host_budget_uses_the_hints_or_says_it_is_skipped():
     assert "= 24 > limit 20: does not fit" in host_budget(4, 5, 20)
     assert "= 18 ≤ limit 20: fits" in host_budget(2, 8, 20)
     assert "skipped for --host" in host_budget(None, 8, 20)
+
+
+def test_clients_waiting_in_pgbouncer_fire_pooler_clients_waiting(test_database_url, tmp_path):
+    """A pool of one server connection, held in a transaction, and two clients waiting behind
+    it: the pools exporter shows them and the FAST PoolerClientsWaiting fires."""
+    need_prometheus()
+    with contextlib.ExitStack() as stack:
+        bouncer = PgBouncer(tmp_path, test_database_url, pool_size=1)
+        stack.callback(bouncer.stop)
+        port = free_port()
+        exporter = serve(bouncer.admin_url, port)
+        stack.callback(exporter.server_close)
+        stack.callback(exporter.shutdown)
+        prom = RunPrometheus(
+            tmp_path, ["127.0.0.1:1"], ["127.0.0.1:1"], {"pgbouncer": [f"127.0.0.1:{port}"]}
+        )
+        stack.callback(prom.stop)
+        holder = psycopg2.connect(bouncer.url)
+        stack.callback(holder.close)
+        waiters = [threading.Thread(target=one_query, args=(bouncer.url,)) for _ in range(2)]
+        for waiter in waiters:
+            stack.callback(waiter.join, 30)
+        # Runs first on the way out: frees the server connection, so the waiters finish.
+        stack.callback(holder.rollback)
+        holder.cursor().execute("SELECT 1")  # opens a transaction: the pool's one connection
+        for waiter in waiters:
+            waiter.start()
+        firing = 'ALERTS{alertname="PoolerClientsWaiting", alertstate="firing"}'
+        waiting = 'sum(pgbouncer_pools_client_waiting_connections{job="pgbouncer"})'
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not prom.scalar(firing, time.time()):
+            time.sleep(1)
+        assert prom.scalar(waiting, time.time()) == 2
+        assert prom.scalar(firing, time.time()) == 1, "PoolerClientsWaiting did not fire in 60 s"
+
+
+def one_query(url: str) -> None:
+    with contextlib.closing(psycopg2.connect(url)) as connection:
+        connection.cursor().execute("SELECT 1")
