@@ -75,7 +75,7 @@ def pool_figures(samples: list[dict]) -> dict:
     }
 
 
-def figures(scenario, run_dir: Path, prom, started: float, ended: float, outage) -> dict:
+def figures(scenario, run_dir: Path, started: float, ended: float, outage) -> dict:
     """The summary.json fields a fix adds (none for the seed's own set-ups)."""
     setup = SETUPS[scenario.setup]
     samples = sampler.read_samples(run_dir / "samples.jsonl")

@@ -186,12 +186,14 @@ def database_figures(prom, run_dir: Path, started: float, ended: float):
 def run(options: RunOptions) -> Path:
     """Runs the scenario, writes runs/<run-id>/, prints the summary; returns the run folder."""
     scenario = options.scenario
-    if options.host:
-        check_reachable(options.host)
+    if options.redis_outage and options.host:
+        raise BadArgument("--redis-outage stops the run's own Redis: not with --host")
     if options.redis_outage and not SETUPS[scenario.setup].cache:
         raise BadArgument(
             f"--redis-outage needs a test with a Redis cache (test {scenario.test} has none)"
         )
+    if options.host:
+        check_reachable(options.host)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     as_run = scenario.as_dict() | {"host": options.host, "locust_workers": options.workers}
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
@@ -245,7 +247,7 @@ def run(options: RunOptions) -> Path:
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result["started"], result["ended"] = started, ended
         result["connection_budget"] = budget
-        result |= fixes.figures(scenario, run_dir, prom, started, ended, outage)
+        result |= fixes.figures(scenario, run_dir, started, ended, outage)
         if scenario.compare_with:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)
             if partner:

@@ -103,6 +103,10 @@ def test_test4_behind_pgbouncer_has_no_errors_and_postgres_stays_within_the_pool
         (("--test", "9", "--redis-outage", "5"), "must be START:END in seconds"),
         (("--test", "9", "--redis-outage", "10:5"), "needs 0 <= START < END"),
         (("--test", "4b", "--dynos", "2"), "use them with --host"),
+        (
+            ("--test", "9", "--redis-outage", "5:10", "--host", "http://127.0.0.1:1"),
+            "not with --host",
+        ),
     ],
 )
 def test_bad_fix_options_are_one_line_and_status_2(args, says):
