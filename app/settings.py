@@ -69,10 +69,38 @@ def _database() -> dict:
     config.setdefault("OPTIONS", {})["connect_timeout"] = 3
     if METRICS_ENABLED:
         config["ENGINE"] = "django_prometheus.db.backends.postgresql"
+    if DATABASE_POOLER == "transaction":
+        # A transaction pooler (PgBouncer's pool_mode = transaction) hands the server
+        # connection to another client after each transaction: a server-side cursor
+        # would outlive it. https://docs.djangoproject.com/en/5.2/ref/databases/#transaction-pooling-and-server-side-cursors
+        config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
 
+# DATABASE_URL points at a pooler in this mode: "transaction" (PgBouncer's transaction
+# pooling, test 4b) or unset/"session" (no pooler, or one that keeps a server per client).
+DATABASE_POOLER = env_str("DATABASE_POOLER", "")
+if DATABASE_POOLER not in ("", "session", "transaction"):
+    raise SettingError(
+        f"DATABASE_POOLER must be 'transaction' or 'session', got {DATABASE_POOLER!r}"
+    )
 DATABASES = {"default": _database()}
+
+
+# With a pooler in between, the metrics collector reads PostgreSQL's own view from here,
+# directly, so its scrape never waits in the pooler's queue behind the app (default:
+# DATABASE_URL).
+def _metrics_database() -> dict | None:
+    url = env_str("METRICS_DATABASE_URL", "")
+    if not url:
+        return None
+    try:
+        return database_from_url(url, 0)
+    except SettingError as error:
+        raise SettingError(f"METRICS_DATABASE_URL: {error}") from None
+
+
+METRICS_DATABASE = _metrics_database()
 
 # Heroku Redis sets REDIS_URL; with it the page is served from Redis (the seed's next
 # step, test 9) and the database is read only on a miss. Unset: no cache at all.

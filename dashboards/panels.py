@@ -21,6 +21,7 @@ FAILURES = "failures"  # series exist only once something failed (an error kind,
 ROUTER = "router"  # observations only when a router stamps X-Request-Start
 DRAIN = "drain"  # a log-drain receiver fed by a Heroku app, scraped (metrics/drain)
 CACHE = "cache"  # the app runs with REDIS_URL: the page cache's series exist
+POOLER = "pooler"  # a PgBouncer's pools exporter is scraped as job pgbouncer (test 4b)
 
 Kind = Literal["stat", "timeseries", "table"]
 
@@ -540,6 +541,7 @@ CACHE_PANELS = (
             ),
         ),
         unit="percentunit",
+        runbooks=("PageCacheFailing",),
     ),
     Panel(
         title="Cache failures and database fallbacks",
@@ -565,6 +567,36 @@ CACHE_PANELS = (
             ),
         ),
         unit="reqps",
+        runbooks=("PageCacheFailing",),
+    ),
+)
+
+POOLER_PANELS = (
+    Panel(
+        title="PgBouncer pools",
+        kind="timeseries",
+        what="PgBouncer's SHOW POOLS (pgbouncer_exporter's names, job pgbouncer): the app's "
+        "client connections active and waiting, and the server connections to PostgreSQL "
+        "active and idle. PostgreSQL sees only the server connections.",
+        healthy="clients waiting at 0; server connections at or below default_pool_size (15 "
+        "in test 4b) however many clients the app opens (test 4b: hundreds of greenlets).",
+        failing="clients waiting above 0 for minutes: every server connection is busy, the "
+        "pool is too small for the load or queries are slow; requests wait in the pooler.",
+        queries=tuple(
+            Query(
+                f"sum by (database) (pgbouncer_pools_{series}_connections)",
+                f"{{{{database}}}} {legend}",
+                frozenset({POOLER}),
+            )
+            for series, legend in (
+                ("client_active", "clients active"),
+                ("client_waiting", "clients waiting"),
+                ("server_active", "server active"),
+                ("server_idle", "server idle"),
+            )
+        ),
+        unit="short",
+        runbooks=("PoolerClientsWaiting",),
     ),
 )
 
@@ -592,6 +624,7 @@ APP_AND_DATABASE = Dashboard(
         Row("Waitress", WAITRESS_PANELS),
         Row("Database", DATABASE_PANELS),
         Row("Redis page cache", CACHE_PANELS),
+        Row("PgBouncer", POOLER_PANELS),
         Row("Alerts", ALERTS_PANELS),
     ),
 )

@@ -16,7 +16,17 @@ import tempfile
 from html import escape
 from pathlib import Path
 
-from dashboards.panels import CACHE, DASHBOARDS, DRAIN, FAILURES, ROUTER, RULES, Panel, expand
+from dashboards.panels import (
+    CACHE,
+    DASHBOARDS,
+    DRAIN,
+    FAILURES,
+    POOLER,
+    ROUTER,
+    RULES,
+    Panel,
+    expand,
+)
 from dashboards.sources import (
     SAMPLES_FILE,
     PrometheusSource,
@@ -35,6 +45,7 @@ NEEDS_TEXT = {
     ROUTER: "a router stamping X-Request-Start",
     DRAIN: "a Heroku app's log drain read by the receiver (metrics/drain), scraped as job drain",
     CACHE: "the app running with REDIS_URL (the Redis page cache)",
+    POOLER: "a PgBouncer whose pools are scraped as job pgbouncer (test 4b)",
 }
 
 STYLE = """

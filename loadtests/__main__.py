@@ -2,7 +2,8 @@
 
     python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
                                      [--workers N] [--runs-dir DIR]
-    python -m loadtests results [--duration S]
+                                     [--redis-outage START:END] [--dynos N --threads N]
+    python -m loadtests results [--duration S] [--fixes]
 
 `run` runs one test (loadtests/README.md); `results` reruns the comparison set and rewrites
 the results table in loadtests/README.md.
@@ -18,6 +19,7 @@ from pathlib import Path
 
 from loadtests import scenarios
 from loadtests.processes import StartFailed
+from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
 
 
@@ -44,6 +46,13 @@ def positive_int(text: str) -> int:
     return int(text)
 
 
+def outage_window(text: str) -> tuple[int, int]:
+    try:
+        return parse_outage(text)
+    except ValueError as error:
+        raise argparse.ArgumentTypeError(str(error)) from None
+
+
 def parser() -> argparse.ArgumentParser:
     main = OneLineParser(prog="python -m loadtests", description=__doc__.split("\n")[0])
     commands = main.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -63,9 +72,20 @@ def parser() -> argparse.ArgumentParser:
         help="Locust worker processes (0: one process; default: one per 10,000 users above it)",
     )
     one.add_argument("--runs-dir", type=Path, default=ROOT / "runs", help="default: runs/")
+    one.add_argument(
+        "--redis-outage",
+        type=outage_window,
+        metavar="START:END",
+        help="stop the run's Redis START s into the load, start it again at END (test 9)",
+    )
+    one.add_argument("--dynos", type=positive_int, help="with --host: the app's dynos (budget)")
+    one.add_argument("--threads", type=positive_int, help="with --host: threads per dyno (budget)")
     results = commands.add_parser("results", help="rerun the comparison set, update README")
     results.add_argument("--duration", type=positive_int, default=None)
     results.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
+    results.add_argument(
+        "--fixes", action="store_true", help="the fixes set instead: tests 8 and 9, 4 and 4b"
+    )
     return main
 
 
@@ -82,7 +102,12 @@ def main(argv: list[str] | None = None) -> int:
         if args.command == "results":
             from loadtests import results
 
-            results.main(args.runs_dir, args.duration)
+            if args.fixes:
+                from loadtests import fixes_results
+
+                fixes_results.main(args.runs_dir, args.duration)
+            else:
+                results.main(args.runs_dir, args.duration)
             return 0
         if args.workers is not None and args.workers < 0:
             raise BadArgument(f"--workers must be 0 or more, got {args.workers}")
@@ -90,7 +115,11 @@ def main(argv: list[str] | None = None) -> int:
             raise BadArgument(f"--host must be an http:// or https:// URL, got {args.host!r}")
         scenario = scenarios.get(args.test).scaled(args.scale, args.duration, args.users)
         workers = locust_workers(scenario.users) if args.workers is None else args.workers
-        run(RunOptions(scenario, args.runs_dir, args.host, workers))
+        if (args.dynos or args.threads) and not args.host:
+            raise BadArgument("--dynos and --threads describe a deployed app: use them with --host")
+        options = RunOptions(scenario, args.runs_dir, args.host, workers, args.redis_outage)
+        options.host_dynos, options.host_threads = args.dynos, args.threads
+        run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2

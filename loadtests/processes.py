@@ -99,3 +99,17 @@ class Process:
 def python_module(module: str, *args: str) -> list[str]:
     """The command line that runs `python -m module` with this interpreter."""
     return [sys.executable, "-m", module, *args]
+
+
+def wait_until_listening(process: Process, port: int, timeout_s: float = START_TIMEOUT_S) -> None:
+    """Waits until `process` accepts TCP connections on 127.0.0.1:`port`, or dies."""
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise StartFailed(f"{process.name} exited ({process.poll()}); see {process.log_path}")
+        try:
+            socket.create_connection(("127.0.0.1", port), timeout=1).close()
+            return
+        except OSError:
+            time.sleep(0.05)
+    raise StartFailed(f"{process.name} did not listen in {timeout_s} s; see {process.log_path}")

@@ -58,14 +58,22 @@ class FiredAlert:
 class RunPrometheus:
     """A real Prometheus on a free loopback port, its files under `run_dir`."""
 
-    def __init__(self, run_dir: Path, app_targets: list[str], locust_targets: list[str]):
+    def __init__(
+        self,
+        run_dir: Path,
+        app_targets: list[str],
+        locust_targets: list[str],
+        extra_jobs: dict[str, list[str]] | None = None,
+    ):
         self.port = free_port()
         self.url = f"http://127.0.0.1:{self.port}"
         rules_dir = run_dir / "rules"
         write_fast_rules(rules_dir)
         config = run_dir / "prometheus.yml"
         config.write_text(
-            prometheus_config(app_targets, locust_targets, str(rules_dir), SCRAPE_INTERVAL_S)
+            prometheus_config(
+                app_targets, locust_targets, str(rules_dir), SCRAPE_INTERVAL_S, extra_jobs
+            )
         )
         self._process = Process(
             "prometheus",

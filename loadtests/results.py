@@ -80,16 +80,22 @@ def table(summaries: dict[str, dict]) -> str:
     return "\n".join(rows) + "\n\n" + "\n".join(lines) + "\n"
 
 
-def write_into_readme(text: str, duration_s: int) -> None:
+def write_into_readme(
+    text: str,
+    duration_s: int,
+    command: str = "python -m loadtests results",
+    markers: tuple[str, str] = (START, END),
+) -> None:
+    start, end = markers
     when = datetime.datetime.now(datetime.UTC).strftime("%Y-%m-%d %H:%M UTC")
     block = (
-        f"{START}\n_Measured {when}, {duration_s} s per test, on a machine with "
-        f"{os.cpu_count()} cores, by `python -m loadtests results --duration {duration_s}`._\n\n"
-        f"{text}{END}"
+        f"{start}\n_Measured {when}, {duration_s} s per test, on a machine with "
+        f"{os.cpu_count()} cores, by `{command} --duration {duration_s}`._\n\n"
+        f"{text}{end}"
     )
     readme = README.read_text()
-    before, rest = readme.split(START, 1)
-    README.write_text(before + block + rest.split(END, 1)[1])
+    before, rest = readme.split(start, 1)
+    README.write_text(before + block + rest.split(end, 1)[1])
 
 
 def main(runs_root: Path, duration_s: int | None) -> None:

@@ -17,8 +17,9 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboards.report import screenshot, write_report
-from loadtests import prometheus, router, sampler, summary
+from loadtests import fixes, preflight, prometheus, router, sampler, services, summary
 from loadtests.processes import Process, free_port, python_module
+from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
 from loadtests.setups import PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
 
@@ -41,6 +42,11 @@ class RunOptions:
     runs_root: Path
     host: str | None = None
     workers: int = 0
+    # --redis-outage START:END: seconds from the load's start (test 9 and other cache set-ups).
+    redis_outage: tuple[int, int] | None = None
+    # The deployed app's shape for the --host connection budget (--dynos, --threads).
+    host_dynos: int | None = None
+    host_threads: int | None = None
 
 
 def locust_workers(users: int) -> int:
@@ -138,21 +144,22 @@ def locust_processes(
 
 
 def start_servers(stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path):
-    """The capped database, the dynos and the router; returns the router's URL and the dynos."""
+    """The capped database, the set-up's services, the dynos and the router; returns the
+    router's URL, the dynos and the services."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
     stack.callback(database.stop)
     setup = SETUPS[scenario.setup]
-    shared = setup.start_shared(stack, run_dir, database.url)
-    dynos = start_dynos(setup, scenario.dynos, run_dir, database.url, shared)
+    beside = services.start(stack, setup, run_dir, database.url)
+    dynos = start_dynos(setup, scenario.dynos, run_dir, database.url, beside.env)
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
     proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
     stack.callback(proxy.stop)
     target = f"http://127.0.0.1:{router_port}"
     proxy.wait_until_http_ok(target)
-    return target, dynos
+    return target, dynos, beside
 
 
 def run_locust(
@@ -179,15 +186,29 @@ def database_figures(prom, run_dir: Path, started: float, ended: float):
 def run(options: RunOptions) -> Path:
     """Runs the scenario, writes runs/<run-id>/, prints the summary; returns the run folder."""
     scenario = options.scenario
+    if options.redis_outage and options.host:
+        raise BadArgument("--redis-outage stops the run's own Redis: not with --host")
+    if options.redis_outage and not SETUPS[scenario.setup].cache:
+        raise BadArgument(
+            f"--redis-outage needs a test with a Redis cache (test {scenario.test} has none)"
+        )
     if options.host:
         check_reachable(options.host)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     as_run = scenario.as_dict() | {"host": options.host, "locust_workers": options.workers}
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
     print(f"Test {scenario.test}: {scenario.users:,} users, {scenario.duration_s} s -> {run_dir}")
+    budget = (
+        preflight.host_budget(options.host_dynos, options.host_threads, scenario.db_max_connections)
+        if options.host
+        else preflight.scenario_budget(scenario).line()
+    )
+    print(budget)
     with contextlib.ExitStack() as stack:
-        target, dynos = (
-            (options.host, []) if options.host else start_servers(stack, scenario, run_dir)
+        target, dynos, beside = (
+            (options.host, [], services.Services(env={}))
+            if options.host
+            else start_servers(stack, scenario, run_dir)
         )
         exporter_port = free_port()
         prom, no_prometheus = None, prometheus.NOT_FOR_HOST if options.host else None
@@ -195,16 +216,25 @@ def run(options: RunOptions) -> Path:
             no_prometheus = prometheus.HOW_TO_INSTALL
         if not no_prometheus:
             prom = prometheus.RunPrometheus(
-                run_dir, [d.address for d in dynos], [f"127.0.0.1:{exporter_port}"]
+                run_dir,
+                [d.address for d in dynos],
+                [f"127.0.0.1:{exporter_port}"],
+                beside.scrape_jobs,
             )
             stack.callback(prom.stop)
         metrics_sampler = sampler.MetricsSampler(
-            {d.name: d.metrics_url for d in dynos}, run_dir / "samples.jsonl"
+            {d.name: d.metrics_url for d in dynos} | beside.sampled, run_dir / "samples.jsonl"
         )
         metrics_sampler.start()
         stack.callback(metrics_sampler.stop)
 
+        outage = None
+        if options.redis_outage:
+            outage = Outage(beside.redis, *options.redis_outage)
+            stack.callback(outage.cancel)
         started = time.time()
+        if outage:
+            outage.begin()
         run_locust(stack, options, run_dir, target, exporter_port)
         ended = time.time()
         alerts = []
@@ -216,11 +246,15 @@ def run(options: RunOptions) -> Path:
 
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
+        result["connection_budget"] = budget
+        result |= fixes.figures(scenario, run_dir, started, ended, outage)
         if scenario.compare_with:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)
             if partner:
                 result["comparison"] = summary.comparison(result, *partner)
-        text = summary.text(result) + summary.alerts_text(alerts, no_prometheus)
+        text = (
+            summary.text(result) + fixes.text(result) + summary.alerts_text(alerts, no_prometheus)
+        )
         (run_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
         (run_dir / "summary.txt").write_text(text)
         print(text, end="")

@@ -226,6 +226,32 @@ SCENARIOS: dict[str, Scenario] = {
                 text="Response time went up to 11 s: peak concurrency again",
             ),
         ),
+        # Past the seed's story: the fixes it names (a cache) or that its failure calls for
+        # (a pooler), each read against the test it fixes. The seed never ran them: no
+        # figures of its own (the summary shows its partner's for comparison).
+        Scenario(
+            test="9",
+            users=15_000,
+            pace_per_user_per_minute=SEED_PACE_PER_USER_PER_MINUTE,
+            setup="waitress_redis",
+            dynos=2,
+            compare_with="8",
+            local_scale=1.6,  # test 8's users
+            seed=SeedFigures(
+                15_000,
+                None,
+                None,
+                text="Not run by the seed: \"let's not hit the database, but let's hit Redis\"",
+            ),
+        ),
+        Scenario(
+            test="4b",
+            users=5000,
+            pace_per_user_per_minute=SEED_PACE_PER_USER_PER_MINUTE,
+            setup="gunicorn_gevent_pgbouncer",
+            compare_with="4",
+            seed=SeedFigures(5000, None, None, text="Not run by the seed: test 4 behind PgBouncer"),
+        ),
     ]
 }
 

@@ -6,7 +6,6 @@ scenario asks for, each on its own loopback port with `DYNO=web.N`, as Heroku wo
 
 from __future__ import annotations
 
-import contextlib
 import secrets
 import sys
 from dataclasses import dataclass, field
@@ -29,14 +28,16 @@ class Setup:
     env: dict[str, str] = field(default_factory=dict)
     # Whether the app accepts the public host name (False: the seed's test 1).
     page_set_up: bool = True
+    # Database connections one process can hold (Waitress threads, gevent worker
+    # connections, 1 for a sync worker): the connection budget (loadtests.preflight).
+    connections_per_process: int = 8
+    # A Redis of the run's own behind the page (REDIS_URL), the seed's next step (test 9).
+    cache: bool = False
+    # A PgBouncer of the run's own between the dynos and PostgreSQL (test 4b).
+    pooler: bool = False
 
     def command(self, port: int) -> list[str]:
         raise NotImplementedError
-
-    def start_shared(self, stack: contextlib.ExitStack, run_dir: Path, database_url: str) -> dict:
-        """Starts what all the dynos share besides the database (a PgBouncer for `4b`, a Redis
-        for `9`), stopping it through `stack`; returns the settings the dynos then need."""
-        return {}
 
 
 @dataclass(frozen=True)
@@ -54,6 +55,9 @@ class GunicornSetup(Setup):
         return [gunicorn, "app.wsgi", "--bind", f"127.0.0.1:{port}", *self.options]
 
 
+# The seed's test 4 worker: one gevent worker, gunicorn's default 1,000 worker connections.
+GEVENT_OPTIONS = ("--workers", "1", "-k", "gevent", "--worker-connections", "1000")
+
 SETUPS: dict[str, Setup] = {
     s.name: s
     for s in [
@@ -67,11 +71,12 @@ SETUPS: dict[str, Setup] = {
             "gunicorn with its default single sync worker",
             # The seed's "naive settings": one sync worker serves one request at a time.
             options=("--workers", "1"),
+            connections_per_process=1,
         ),
         GunicornSetup(
             "gunicorn_gevent",
             "gunicorn, one gevent worker with 1,000 worker connections, CONN_MAX_AGE=600",
-            options=("--workers", "1", "-k", "gevent", "--worker-connections", "1000"),
+            options=GEVENT_OPTIONS,
             # Why the seed's test 4 ran out of connections: gevent's monkey-patching makes
             # Django's per-thread connections per-greenlet, and with CONN_MAX_AGE > 0 (Heroku's
             # Django template sets 600) each greenlet serving a router connection keeps its own
@@ -79,8 +84,24 @@ SETUPS: dict[str, Setup] = {
             # query, so with CONN_MAX_AGE=0 only one connection would be open at a time and the
             # symptom would not show; the seed installed gevent alone, and so do we.
             env={"CONN_MAX_AGE": "600"},
+            connections_per_process=1000,
         ),
         WaitressSetup("waitress", "Waitress with the app's defaults (8 threads)"),
+        WaitressSetup(
+            "waitress_redis",
+            "Waitress (8 threads) serving the page from a Redis of the run's own",
+            cache=True,
+        ),
+        GunicornSetup(
+            "gunicorn_gevent_pgbouncer",
+            "test 4's gevent worker behind a PgBouncer of the run's own (transaction pooling)",
+            options=GEVENT_OPTIONS,
+            # Transaction pooling hands a server connection to a client for one transaction
+            # only, so Django must not hold server-side cursors across them (app/settings.py).
+            env={"CONN_MAX_AGE": "600", "DATABASE_POOLER": "transaction"},
+            connections_per_process=1000,
+            pooler=True,
+        ),
     ]
 }
 
@@ -101,10 +122,11 @@ class Dyno:
 
 
 def start_dynos(
-    setup: Setup, count: int, run_dir: Path, database_url: str, shared: dict
+    setup: Setup, count: int, run_dir: Path, database_url: str, extra_env: dict | None = None
 ) -> list[Dyno]:
-    """Starts `count` dynos of `setup` (with the `shared` settings from its `start_shared`)
-    and waits until each answers; stops them all on failure."""
+    """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure.
+
+    `extra_env`: the run's own services (REDIS_URL, METRICS_DATABASE_URL)."""
     allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
     # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
     secret_key = secrets.token_urlsafe(50)
@@ -122,7 +144,7 @@ def start_dynos(
                 "METRICS_ENABLED": "1",
                 "SECRET_KEY": secret_key,
                 **setup.env,
-                **shared,
+                **(extra_env or {}),
             }
             process = Process(name, setup.command(port), run_dir / f"{name}.log", env)
             dynos.append(Dyno(name, port, process))

@@ -23,12 +23,18 @@ def register(registry=REGISTRY) -> None:
         return
     _registered = True
     open_connections.register(registry)
-    database = connections["default"].settings_dict
-    registry.register(PostgresCollector(connect_kwargs_from_settings(database)))
+    registry.register(PostgresCollector(postgres_connect_kwargs()))
     # Series from several dynos are told apart by this label (Heroku sets DYNO).
     Info("app", "Which dyno this process is.", registry=registry).info(
         {"dyno": settings.DYNO or "local"}
     )
+
+
+def postgres_connect_kwargs() -> dict:
+    """Where PostgreSQL's view is read: METRICS_DATABASE_URL (direct, past a pooler), else
+    the app's own database."""
+    database = settings.METRICS_DATABASE or connections["default"].settings_dict
+    return connect_kwargs_from_settings(database)
 
 
 def watch_waitress(server, registry=REGISTRY) -> None:

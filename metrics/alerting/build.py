@@ -8,7 +8,15 @@ import argparse
 import sys
 from pathlib import Path
 
-from metrics.alerting import availability, database, http, loadgen, queueing, recording
+from metrics.alerting import (
+    availability,
+    cache_and_pooler,
+    database,
+    http,
+    loadgen,
+    queueing,
+    recording,
+)
 from metrics.alerting.config import FAST, NORMAL, Timing
 from metrics.alerting.yaml_text import dump
 
@@ -22,6 +30,7 @@ AREAS = {
     "queueing": (recording.queueing_rules, queueing.rules),
     "availability": (availability.rules,),
     "loadgen": (recording.loadgen_rules, loadgen.rules),
+    "cache_and_pooler": (cache_and_pooler.rules,),
 }
 
 

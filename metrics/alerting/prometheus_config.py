@@ -26,13 +26,15 @@ def prometheus_config(
     locust_targets: Sequence[str],
     rules_dir: str,
     scrape_interval: int = 2,
+    extra_jobs: dict[str, Sequence[str]] | None = None,
 ) -> str:
     """YAML text of a per-run prometheus.yml.
 
     app_targets: the app processes' host:port, in dyno order; each gets `dyno="web.N"` like
     Heroku's dynos. locust_targets: the load generator exporter's host:port. rules_dir: a folder
     of rule files (absolute, or relative to where the config is written). scrape_interval: in
-    seconds, also the rule evaluation interval.
+    seconds, also the rule evaluation interval. extra_jobs: more jobs, name -> host:port
+    targets (a load run's PgBouncer pools exporter: job "pgbouncer").
     """
     apps = _targets("app", app_targets)
     if not apps:
@@ -64,4 +66,8 @@ def prometheus_config(
             },
         ],
     }
+    config["scrape_configs"] += [
+        {"job_name": name, "static_configs": [{"targets": _targets(name, targets)}]}
+        for name, targets in (extra_jobs or {}).items()
+    ]
     return dump(config)

@@ -1,0 +1,161 @@
+"""The fixes, measured: the connection budget before a run (test 4 flagged, 4b passing), the
+`make plan` command, Redis stopped in the middle of a short test 9, and test 4 behind the
+run's own PgBouncer (test 4b)."""
+
+import contextlib
+import subprocess
+import sys
+import threading
+import time
+
+import psycopg2
+import pytest
+from django.conf import settings
+
+from loadtests import scenarios
+from loadtests.pgbouncer import POOL_SIZE, PgBouncer
+from loadtests.preflight import host_budget, scenario_budget
+from loadtests.processes import free_port
+from loadtests.prometheus import RunPrometheus
+from metrics.pgbouncer import serve
+from tests.loadtests.helpers import ROOT, cli, need_prometheus, run_scenario
+
+
+def test_the_budget_flags_test4_and_passes_4b():
+    test4 = scenario_budget(scenarios.get("4"))
+    assert not test4.fits
+    assert test4.deployment.database_connections == 1001  # 1,000 greenlets + the collector
+    assert "does not fit" in test4.line() and "PgBouncer" in test4.line()
+    fixed = scenario_budget(scenarios.get("4b"))
+    assert fixed.fits and fixed.deployment.database_connections == POOL_SIZE + 1
+    assert fixed.line().endswith(": fits")
+    assert scenario_budget(scenarios.get("9")).fits  # 2 x (8 threads + 1) = 18
+
+
+def plan(*args: str) -> subprocess.CompletedProcess:
+    return subprocess.run(
+        [sys.executable, "-m", "loadtests.plan", *args],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
+
+
+@pytest.mark.parametrize(
+    ("args", "status", "says"),
+    [
+        (("--dynos", "2", "--threads", "8"), 0, "= 18 ≤ limit 20: fits"),
+        (("--dynos", "4", "--threads", "5", "--limit", "20"), 1, "= 24 > limit 20: does not fit"),
+        (("--dynos", "10", "--threads", "8", "--pool-size", "15"), 0, "15 server connections"),
+        (("--dynos", "0", "--threads", "8"), 2, "argument --dynos: must be a whole number"),
+        (("--threads", "8"), 2, "the following arguments are required: --dynos"),
+    ],
+)
+def test_make_plan_answers_in_one_line_with_its_exit_status(args, status, says):
+    done = plan(*args)
+    output = (done.stdout + done.stderr).strip().splitlines()
+    assert done.returncode == status, output
+    assert len(output) == 1 and says in output[0], output
+
+
+def test_redis_stopped_mid_test9_falls_back_fires_the_alert_and_recovers(runs_root):
+    # 3,000 users (200 req/s) keep the run short and the machine free; Redis is gone from
+    # 12 s to 26 s of a 42 s load.
+    run_dir, summary = run_scenario(
+        runs_root, "9", 42, "--users", "3000", "--redis-outage", "12:26"
+    )
+    assert summary["error_rate"] == 0, summary["error_messages"]  # no 500s, nor anything else
+    cache = summary["cache"]
+    assert cache["fallbacks_error"] >= 1 and cache["fallbacks_skipped"] > 100, cache
+    assert "PageCacheFailing" in summary["alerts_fired"], summary["alerts_fired"]
+    outage = summary["redis_outage"]
+    assert outage["stopped_at"] and outage["restarted_at"], outage
+    # The same dynos, never restarted, use the cache again once Redis is back: no fallbacks,
+    # and Redis came back empty, so every miss is one of the CACHE_SLOTS slots refilling (at
+    # most once per dyno), far fewer than the hits.
+    after = outage["after"]
+    assert after["fallbacks_error"] + after["fallbacks_skipped"] == 0, after
+    assert after["misses"] <= 2 * settings.CACHE_SLOTS, after
+    assert after["hits"] > 2 * after["misses"], after
+    assert "runbooks/PageCacheFailing.md" in (run_dir / "summary.txt").read_text()
+
+
+def test_test4_behind_pgbouncer_has_no_errors_and_postgres_stays_within_the_pool(runs_root):
+    run_dir, summary = run_scenario(runs_root, "4b", 25)
+    assert summary["error_rate"] == 0, summary["error_messages"]
+    assert "sorry, too many clients already" not in summary["server_log_signs"]
+    # PostgreSQL's own count (the collector reads it directly): the pool and the collector.
+    assert 1 <= summary["db_connections_max"] <= POOL_SIZE + 1, summary["db_connections_max"]
+    pooler = summary["pooler"]
+    assert 1 <= pooler["server_connections_max"] <= POOL_SIZE, pooler
+    assert pooler["clients_active_max"] > POOL_SIZE, pooler  # many clients, few servers
+    assert "DatabaseConnectionErrors" not in summary["alerts_fired"]
+    text = (run_dir / "summary.txt").read_text()
+    assert "connection budget: 1001 app connections to the pooler" in text
+    assert "fits" in text
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (("--test", "4", "--redis-outage", "5:10"), "needs a test with a Redis cache"),
+        (("--test", "9", "--redis-outage", "5"), "must be START:END in seconds"),
+        (("--test", "9", "--redis-outage", "10:5"), "needs 0 <= START < END"),
+        (("--test", "4b", "--dynos", "2"), "use them with --host"),
+        (
+            ("--test", "9", "--redis-outage", "5:10", "--host", "http://127.0.0.1:1"),
+            "not with --host",
+        ),
+    ],
+)
+def test_bad_fix_options_are_one_line_and_status_2(args, says):
+    done = cli("run", *args)
+    assert done.returncode == 2, done.stderr
+    lines = done.stderr.strip().splitlines()
+    assert len(lines) == 1 and says in lines[0], lines
+
+
+def test_the_host_budget_uses_the_hints_or_says_it_is_skipped():
+    assert "= 24 > limit 20: does not fit" in host_budget(4, 5, 20)
+    assert "= 18 ≤ limit 20: fits" in host_budget(2, 8, 20)
+    assert "skipped for --host" in host_budget(None, 8, 20)
+
+
+def test_clients_waiting_in_pgbouncer_fire_pooler_clients_waiting(test_database_url, tmp_path):
+    """A pool of one server connection, held in a transaction, and two clients waiting behind
+    it: the pools exporter shows them and the FAST PoolerClientsWaiting fires."""
+    need_prometheus()
+    with contextlib.ExitStack() as stack:
+        bouncer = PgBouncer(tmp_path, test_database_url, pool_size=1)
+        stack.callback(bouncer.stop)
+        port = free_port()
+        exporter = serve(bouncer.admin_url, port)
+        stack.callback(exporter.server_close)
+        stack.callback(exporter.shutdown)
+        prom = RunPrometheus(
+            tmp_path, ["127.0.0.1:1"], ["127.0.0.1:1"], {"pgbouncer": [f"127.0.0.1:{port}"]}
+        )
+        stack.callback(prom.stop)
+        holder = psycopg2.connect(bouncer.url)
+        stack.callback(holder.close)
+        waiters = [threading.Thread(target=one_query, args=(bouncer.url,)) for _ in range(2)]
+        for waiter in waiters:
+            stack.callback(waiter.join, 30)
+        # Runs first on the way out: frees the server connection, so the waiters finish.
+        stack.callback(holder.rollback)
+        holder.cursor().execute("SELECT 1")  # opens a transaction: the pool's one connection
+        for waiter in waiters:
+            waiter.start()
+        firing = 'ALERTS{alertname="PoolerClientsWaiting", alertstate="firing"}'
+        waiting = 'sum(pgbouncer_pools_client_waiting_connections{job="pgbouncer"})'
+        deadline = time.monotonic() + 60
+        while time.monotonic() < deadline and not prom.scalar(firing, time.time()):
+            time.sleep(1)
+        assert prom.scalar(waiting, time.time()) == 2
+        assert prom.scalar(firing, time.time()) == 1, "PoolerClientsWaiting did not fire in 60 s"
+
+
+def one_query(url: str) -> None:
+    with contextlib.closing(psycopg2.connect(url)) as connection:
+        connection.cursor().execute("SELECT 1")
