@@ -18,7 +18,8 @@ from loadtests.preflight import host_budget, scenario_budget
 from loadtests.processes import free_port
 from loadtests.prometheus import RunPrometheus
 from metrics.pgbouncer import serve
-from tests.loadtests.helpers import ROOT, cli, need_prometheus, run_scenario
+from tests.conftest import require_binary
+from tests.loadtests.helpers import ROOT, cli, run_scenario
 
 
 def test_the_budget_flags_test4_and_passes_4b():
@@ -125,7 +126,7 @@ def test_the_host_budget_uses_the_hints_or_says_it_is_skipped():
 def test_clients_waiting_in_pgbouncer_fire_pooler_clients_waiting(test_database_url, tmp_path):
     """A pool of one server connection, held in a transaction, and two clients waiting behind
     it: the pools exporter shows them and the FAST PoolerClientsWaiting fires."""
-    need_prometheus()
+    require_binary("prometheus", "prometheus")
     with contextlib.ExitStack() as stack:
         bouncer = PgBouncer(tmp_path, test_database_url, pool_size=1)
         stack.callback(bouncer.stop)
