@@ -1,12 +1,15 @@
-"""Runs the seed's load tests: python -m loadtests run --test N | results
+"""Runs the seed's load tests: python -m loadtests run --test N | results | demo
 
     python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
                                      [--workers N] [--runs-dir DIR]
                                      [--redis-outage START:END] [--dynos N --threads N]
+                                     [--grafana]
     python -m loadtests results [--duration S] [--fixes]
+    python -m loadtests demo
 
 `run` runs one test (loadtests/README.md); `results` reruns the comparison set and rewrites
-the results table in loadtests/README.md.
+the results table in loadtests/README.md; `demo` is `make demo`: test 5 at demo scale, after
+showing one page.
 """
 
 from __future__ import annotations
@@ -80,6 +83,16 @@ def parser() -> argparse.ArgumentParser:
     )
     one.add_argument("--dynos", type=positive_int, help="with --host: the app's dynos (budget)")
     one.add_argument("--threads", type=positive_int, help="with --host: threads per dyno (budget)")
+    one.add_argument(
+        "--grafana",
+        action="store_true",
+        help="dynos on 8000, 8001, ... and the exporter on 9646, on every interface, "
+        "for the compose stack (docker-compose.observability.yml)",
+    )
+    commands.add_parser(
+        "demo",
+        help=f"test 5 at demo scale ({DEMO_USERS:,} users, {DEMO_DURATION_S} s), with the page",
+    )
     results = commands.add_parser("results", help="rerun the comparison set, update README")
     results.add_argument("--duration", type=positive_int, default=None)
     results.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
@@ -87,6 +100,11 @@ def parser() -> argparse.ArgumentParser:
         "--fixes", action="store_true", help="the fixes set instead: tests 8 and 9, 4 and 4b"
     )
     return main
+
+
+# make demo: the seed's test 5 at a fifth of its users, for a minute.
+DEMO_USERS = 1000
+DEMO_DURATION_S = 60
 
 
 def stop_like_ctrl_c(_signum, _frame):
@@ -109,6 +127,10 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 results.main(args.runs_dir, args.duration)
             return 0
+        if args.command == "demo":
+            scenario = scenarios.get("5").scaled(None, DEMO_DURATION_S, DEMO_USERS)
+            run(RunOptions(scenario, ROOT / "runs", show_page=True))
+            return 0
         if args.workers is not None and args.workers < 0:
             raise BadArgument(f"--workers must be 0 or more, got {args.workers}")
         if args.host and not args.host.startswith(("http://", "https://")):
@@ -119,6 +141,7 @@ def main(argv: list[str] | None = None) -> int:
             raise BadArgument("--dynos and --threads describe a deployed app: use them with --host")
         options = RunOptions(scenario, args.runs_dir, args.host, workers, args.redis_outage)
         options.host_dynos, options.host_threads = args.dynos, args.threads
+        options.grafana = args.grafana
         run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -21,7 +21,7 @@ from loadtests import fixes, preflight, prometheus, router, sampler, services, s
 from loadtests.processes import Process, free_port, python_module
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
-from loadtests.setups import PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
+from loadtests.setups import EXPOSED_EXPORTER_PORT, PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
 
 ROOT = Path(__file__).resolve().parent.parent
 # On Heroku the load generator runs on other machines than the dynos; here it shares their
@@ -47,6 +47,10 @@ class RunOptions:
     # The deployed app's shape for the --host connection budget (--dynos, --threads).
     host_dynos: int | None = None
     host_threads: int | None = None
+    # --grafana: the dynos and the exporter on fixed ports and every interface, for the compose
+    # stack's Prometheus; --show-page: print one page through the router first (make demo).
+    grafana: bool = False
+    show_page: bool = False
 
 
 def locust_workers(users: int) -> int:
@@ -97,6 +101,7 @@ def locust_processes(
         "--scenario-users", str(scenario.users),
         "--scenario-duration", str(scenario.duration_s),
         "--exporter-port", str(exporter_port),
+        "--exporter-address", "0.0.0.0" if options.grafana else "127.0.0.1",
         "--final-json", str(run_dir / "locust_final.json"),
     ]  # fmt: skip
     if not options.workers:
@@ -143,7 +148,9 @@ def locust_processes(
     return processes
 
 
-def start_servers(stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path):
+def start_servers(
+    stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path, exposed: bool = False
+):
     """The capped database, the set-up's services, the dynos and the router; returns the
     router's URL, the dynos and the services."""
     from loadtests.database import ScenarioDatabase
@@ -152,7 +159,7 @@ def start_servers(stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path
     stack.callback(database.stop)
     setup = SETUPS[scenario.setup]
     beside = services.start(stack, setup, run_dir, database.url)
-    dynos = start_dynos(setup, scenario.dynos, run_dir, database.url, beside.env)
+    dynos = start_dynos(setup, scenario.dynos, run_dir, database.url, beside.env, exposed)
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
     proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
@@ -160,6 +167,15 @@ def start_servers(stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path
     target = f"http://127.0.0.1:{router_port}"
     proxy.wait_until_http_ok(target)
     return target, dynos, beside
+
+
+def show_page(target: str) -> None:
+    """One page, as a user gets it through the router: what the load test will ask for."""
+    with urllib.request.urlopen(f"{target}/", timeout=10) as response:
+        body = response.read().decode()
+        kind = response.headers["Content-Type"]
+    print(f"The page ({len(body)} characters, {kind}, from PostgreSQL through Waitress):")
+    print(f"  {body}")
 
 
 def run_locust(
@@ -208,9 +224,11 @@ def run(options: RunOptions) -> Path:
         target, dynos, beside = (
             (options.host, [], services.Services(env={}))
             if options.host
-            else start_servers(stack, scenario, run_dir)
+            else start_servers(stack, scenario, run_dir, options.grafana)
         )
-        exporter_port = free_port()
+        if options.show_page:
+            show_page(target)
+        exporter_port = EXPOSED_EXPORTER_PORT if options.grafana else free_port()
         prom, no_prometheus = None, prometheus.NOT_FOR_HOST if options.host else None
         if not prometheus.binary():
             no_prometheus = prometheus.HOW_TO_INSTALL

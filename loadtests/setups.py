@@ -18,6 +18,9 @@ from loadtests.processes import Process, free_port, python_module
 # dyno at 127.0.0.1 directly.
 PUBLIC_HOST = "cce-example.herokuapp.com"
 LOCAL_HOSTS = "127.0.0.1,localhost"
+# Where the compose stack's Prometheus looks for a run (metrics/targets/app.json, locust.json).
+EXPOSED_FIRST_APP_PORT = 8000
+EXPOSED_EXPORTER_PORT = 9646
 
 
 @dataclass(frozen=True)
@@ -36,23 +39,23 @@ class Setup:
     # A PgBouncer of the run's own between the dynos and PostgreSQL (test 4b).
     pooler: bool = False
 
-    def command(self, port: int) -> list[str]:
+    def command(self, port: int, listen: str = "127.0.0.1") -> list[str]:
         raise NotImplementedError
 
 
 @dataclass(frozen=True)
 class WaitressSetup(Setup):
-    def command(self, port: int) -> list[str]:
-        return python_module("app.serve", "--host", "127.0.0.1", "--port", str(port))
+    def command(self, port: int, listen: str = "127.0.0.1") -> list[str]:
+        return python_module("app.serve", "--host", listen, "--port", str(port))
 
 
 @dataclass(frozen=True)
 class GunicornSetup(Setup):
     options: tuple[str, ...] = ()
 
-    def command(self, port: int) -> list[str]:
+    def command(self, port: int, listen: str = "127.0.0.1") -> list[str]:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        return [gunicorn, "app.wsgi", "--bind", f"127.0.0.1:{port}", *self.options]
+        return [gunicorn, "app.wsgi", "--bind", f"{listen}:{port}", *self.options]
 
 
 # The seed's test 4 worker: one gevent worker, gunicorn's default 1,000 worker connections.
@@ -122,18 +125,25 @@ class Dyno:
 
 
 def start_dynos(
-    setup: Setup, count: int, run_dir: Path, database_url: str, extra_env: dict | None = None
+    setup: Setup,
+    count: int,
+    run_dir: Path,
+    database_url: str,
+    extra_env: dict | None = None,
+    exposed: bool = False,
 ) -> list[Dyno]:
     """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure.
 
-    `extra_env`: the run's own services (REDIS_URL, METRICS_DATABASE_URL)."""
+    `extra_env`: the run's own services (REDIS_URL, METRICS_DATABASE_URL). `exposed`: on
+    the ports metrics/targets/app.json lists (8000, 8001, ...) and on every interface, so the
+    compose stack's Prometheus reaches them (`make loadtest GRAFANA=1`)."""
     allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
     # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
     secret_key = secrets.token_urlsafe(50)
     dynos: list[Dyno] = []
     try:
         for index in range(1, count + 1):
-            port = free_port()
+            port = EXPOSED_FIRST_APP_PORT + index - 1 if exposed else free_port()
             name = f"web.{index}"
             env = {
                 "DATABASE_URL": database_url,
@@ -146,7 +156,8 @@ def start_dynos(
                 **setup.env,
                 **(extra_env or {}),
             }
-            process = Process(name, setup.command(port), run_dir / f"{name}.log", env)
+            listen = "0.0.0.0" if exposed else "127.0.0.1"
+            process = Process(name, setup.command(port, listen), run_dir / f"{name}.log", env)
             dynos.append(Dyno(name, port, process))
         for dyno in dynos:
             dyno.process.wait_until_http_ok(f"http://{dyno.address}/healthz")
