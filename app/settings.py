@@ -68,7 +68,7 @@ def _database() -> dict:
     # Bound every wait on the database, so /healthz and the page answer 503 promptly.
     config.setdefault("OPTIONS", {})["connect_timeout"] = 3
     if METRICS_ENABLED:
-        config["ENGINE"] = "django_prometheus.db.backends.postgresql"
+        config["ENGINE"] = "metrics.db"
     if DATABASE_POOLER == "transaction":
         # A transaction pooler (PgBouncer's pool_mode = transaction) hands the server
         # connection to another client after each transaction: a server-side cursor
