@@ -11,12 +11,13 @@ def waitress_queue(timing: Timing) -> dict:
     window = duration(timing.queue_window)
     return alert(
         "RequestQueueing",
-        f"max by (job, instance) (min_over_time(waitress_queue_depth[{window}])) > 0",
+        f"max by (job, instance) (avg_over_time(waitress_queue_depth[{window}]))"
+        f" > {number(config.QUEUE_DEPTH_AVERAGE)}",
         timing.queueing_for,
         "warning",
         SUMMARY,
-        "Requests on {{ $labels.instance }} (job {{ $labels.job }}) have waited for a Waitress"
-        f" thread for the whole last {window}, never fewer than {{{{ $value }}}} at a time.",
+        "Requests on {{ $labels.instance }} (job {{ $labels.job }}) waited for a Waitress"
+        f" thread: {{{{ $value }}}} on average over the last {window}.",
         {"source": "waitress"},
     )
 
