@@ -13,6 +13,10 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from app.process import free_port
+
+__all__ = ["Process", "StartFailed", "free_port", "python_module"]
+
 # How long a server may take to answer its first request before the run gives up.
 START_TIMEOUT_S = 30
 # How long a server may take to exit after SIGTERM (Heroku allows 30 s; ours are quicker).
@@ -21,13 +25,6 @@ STOP_TIMEOUT_S = 15
 
 class StartFailed(RuntimeError):
     pass
-
-
-def free_port() -> int:
-    """A loopback port nobody listens on now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Process:
