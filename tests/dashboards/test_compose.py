@@ -37,7 +37,7 @@ def config(docker_compose) -> str:
 
 def test_compose_file_is_valid_and_defines_the_stack(config):
     services = set(re.findall(r"^  ([a-z-]+):$", config.split("\nvolumes:")[0], re.MULTILINE))
-    assert {"prometheus", "alertmanager", "grafana", "postgres-exporter"} <= services
+    assert {"prometheus", "alertmanager", "grafana", "postgres-exporter", "drain"} <= services
     assert config.count("host.docker.internal:host-gateway") == 4
 
 
@@ -64,7 +64,7 @@ def test_every_mounted_file_exists(config):
 
 def test_images_are_pinned_and_grafana_is_closed(config):
     images = re.findall(r"^\s+image: (\S+)$", config, re.MULTILINE)
-    assert len(images) == 4
+    assert len(images) == 5
     assert all(re.search(r":v?\d+\.\d+\.\d+$", image) for image in images), images
     assert 'GF_AUTH_ANONYMOUS_ENABLED: "false"' in config
     assert "GF_SECURITY_ADMIN_PASSWORD: test-only" in config
@@ -99,5 +99,6 @@ def test_every_scrape_job_reads_a_target_file_that_exists():
                 assert isinstance(groups, list), file
                 assert all(isinstance(group["targets"], list) for group in groups), file
                 targets[name] = [t for group in groups for t in group["targets"]]
-    assert targets["drain"] == ["host.docker.internal:8088"]  # the receiver's default port
+    # The receiver's default port, in the stack (`--profile drain`) or on the host.
+    assert targets["drain"] == ["drain:8088", "host.docker.internal:8088"]
     assert targets["postgres"] == []  # until the postgres-exporter profile is on
