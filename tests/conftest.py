@@ -9,14 +9,16 @@ import shutil
 import socket
 import subprocess
 import time
+import urllib.request
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote
 
 import pytest
 
-from app.process import ROOT, free_port, running_app, wait_for_http
+from app.process import ROOT, free_port, running_app, stop, wait_for_http
 
 __all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
 
@@ -34,6 +36,41 @@ def database_url(settings_dict: dict) -> str:
     host = quote(settings_dict["HOST"], safe="") if settings_dict.get("HOST") else ""
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{settings_dict['USER']}@{host}{port}/{settings_dict['NAME']}"
+
+
+@contextmanager
+def prometheus_over(data_dir: Path) -> Iterator[str]:
+    """A real Prometheus reading stored series (a run's, or a post-mortem block), scraping
+    nothing, keeping everything however old; yields its URL."""
+    binary = require_binary("prometheus", "prometheus")
+    config = data_dir.parent / f"{data_dir.name}-replay.yml"
+    config.write_text("scrape_configs: []\n")
+    port = free_port()
+    process = subprocess.Popen(
+        [
+            binary,
+            f"--config.file={config}",
+            f"--storage.tsdb.path={data_dir}",
+            f"--web.listen-address=127.0.0.1:{port}",
+            "--storage.tsdb.retention.time=100y",
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 30
+        while True:  # /-/ready answers 503 while the blocks load
+            assert process.poll() is None, "prometheus exited early"
+            try:
+                urllib.request.urlopen(f"{url}/-/ready", timeout=1).close()
+                break
+            except OSError:
+                assert time.monotonic() < deadline, "prometheus did not become ready"
+                time.sleep(0.1)
+        yield url
+    finally:
+        stop(process, timeout=30)
 
 
 @pytest.fixture(scope="session")

@@ -3,8 +3,6 @@ binaries the tests need."""
 
 import base64
 import json
-import subprocess
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -56,20 +54,6 @@ class Receiver:
 
 def value(samples, name, **labels):
     return samples.get((name, tuple(sorted(labels.items()))))
-
-
-def wait_for_prometheus(url: str, process: subprocess.Popen, timeout: float = 30.0) -> None:
-    """Prometheus answers /-/ready with 503 while it loads its blocks: wait for the 200."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if process.poll() is not None:
-            raise AssertionError(f"prometheus exited early: {process.stderr.read()}")
-        try:
-            with urllib.request.urlopen(f"{url}/-/ready", timeout=1):
-                return
-        except OSError:
-            time.sleep(0.1)
-    raise AssertionError(f"{url} was not ready within {timeout} s")
 
 
 def prometheus_query(base_url: str, query: str, at: str) -> dict[str, float]:

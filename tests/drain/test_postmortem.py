@@ -7,11 +7,10 @@ from datetime import UTC, datetime, timedelta
 from metrics.drain.frames import frame
 from metrics.drain.postmortem import OpenMetricsBuffer, read_records, replay
 from metrics.drain.store import Limits
-from tests.conftest import ROOT, free_port, require_binary
+from tests.conftest import ROOT, prometheus_over, require_binary
 from tests.drain.helpers import (
     fixture_messages,
     prometheus_query,
-    wait_for_prometheus,
 )
 
 START = datetime(2026, 11, 26, 21, 0, 0, 123456, tzinfo=UTC)
@@ -45,7 +44,6 @@ def write_heroku_logs(path):
 
 def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_path):
     require_binary("promtool", "prometheus")
-    prometheus = require_binary("prometheus", "prometheus")
     logfile, out = tmp_path / "heroku.log", tmp_path / "tsdb"
     write_heroku_logs(logfile)
     result = subprocess.run(
@@ -56,24 +54,7 @@ def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_pat
         timeout=60,
     )
     assert result.returncode == 0, result.stderr
-    config = tmp_path / "prometheus.yml"
-    config.write_text("scrape_configs: []\n")
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            prometheus,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={out}",
-            f"--web.listen-address=127.0.0.1:{port}",
-            "--storage.tsdb.retention.time=100y",  # the logs may be older than the default 15d
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    try:
-        url = f"http://127.0.0.1:{port}"
-        wait_for_prometheus(url, server)
+    with prometheus_over(out) as url:  # keeps series however old, as the logs may be
         by_dyno = "sum by (dyno) (heroku_router_requests_total)"
         # 21:01:00: lines up to 21:00:59.123 (web.1 60, web.2 30); 21:02:00: all of them.
         assert prometheus_query(url, by_dyno, "2026-11-26T21:01:00Z") == {"web.1": 60, "web.2": 30}
@@ -83,10 +64,6 @@ def test_block_loads_into_prometheus_and_answers_at_the_time_of_the_logs(tmp_pat
         memory = "heroku_dyno_memory_total_bytes / heroku_dyno_memory_quota_bytes"
         (ratio,) = prometheus_query(url, memory, "2026-11-26T21:01:30Z").values()
         assert round(ratio, 3) == 1.153
-    finally:
-        server.terminate()
-        server.wait(timeout=30)
-        server.stderr.close()
 
 
 def test_a_raw_drain_capture_replays_to_the_same_series(tmp_path):

@@ -1,14 +1,11 @@
 """The load-test CLI run for real in a subprocess: database, dynos, Caddy, Prometheus, Locust."""
 
-import contextlib
 import json
 import subprocess
 import sys
 from pathlib import Path
 
-from app.process import free_port
 from tests.conftest import require_binary
-from tests.drain.helpers import wait_for_prometheus
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -45,30 +42,3 @@ def assert_exporter_matches_locust(summary: dict) -> None:
     assert exported["duration_count"] == summary["requests"], exported
     mean_ms = 1000 * exported["duration_sum_s"] / exported["duration_count"]
     assert abs(mean_ms - summary["avg_ms"]) <= 0.001 * summary["avg_ms"] + 0.1, exported
-
-
-@contextlib.contextmanager
-def prometheus_over(data_dir: Path):
-    """A real Prometheus reading a finished run's stored series (no scraping); yields its URL."""
-    binary = require_binary("prometheus", "prometheus")
-    config = data_dir.parent / "replay-prometheus.yml"
-    config.write_text("scrape_configs: []\n")
-    port = free_port()
-    process = subprocess.Popen(
-        [
-            binary,
-            f"--config.file={config}",
-            f"--storage.tsdb.path={data_dir}",
-            f"--web.listen-address=127.0.0.1:{port}",
-        ],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        text=True,
-    )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        wait_for_prometheus(url, process)
-        yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)

@@ -12,12 +12,8 @@ from dashboards.checks import empty_queries
 from dashboards.panels import ROUTER, RULES
 from loadtests.sampler import max_db_connections, read_samples
 from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
-from tests.loadtests.helpers import (
-    assert_exporter_matches_locust,
-    cli,
-    prometheus_over,
-    run_scenario,
-)
+from tests.conftest import prometheus_over
+from tests.loadtests.helpers import assert_exporter_matches_locust, cli, run_scenario
 
 
 def test_test1_every_response_is_400_and_bad_request_surge_fires(runs_root):
