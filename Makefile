@@ -63,12 +63,12 @@ db-stop: venv
 demo: venv
 	$(PY) -m loadtests demo
 
-# make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL] [GRAFANA=1]
+# make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL] [GRAFANA=1] [DYNO_CPU=CORES]
 loadtest: venv
 	@test -n "$(TEST)" || { echo "error: say which test, e.g. make loadtest TEST=5"; exit 2; }
 	$(PY) -m loadtests run --test "$(TEST)" $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(HOST),--host $(HOST)) \
-		$(if $(GRAFANA),--grafana)
+		$(if $(GRAFANA),--grafana) $(if $(DYNO_CPU),--dyno-cpu $(DYNO_CPU))
 
 # Reruns the comparison set and rewrites the results table in loadtests/README.md.
 loadtest-results: venv
@@ -86,6 +86,7 @@ drain: venv
 benchmarks: venv
 	$(PY) -m benchmarks.seed_data
 	$(PY) -m benchmarks.page_latency
+	$(PY) -m benchmarks.page_cache
 	$(PY) -m benchmarks.metrics_overhead
 	$(PY) -m benchmarks.drain_throughput
 	$(PY) -m benchmarks.loadtest_capacity

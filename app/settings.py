@@ -110,13 +110,16 @@ CACHE_SLOTS = env_int("CACHE_SLOTS", 1000, 1, 1_000_000)
 if REDIS_URL:
     CACHES = {
         "default": {
-            "BACKEND": "django_prometheus.cache.backends.redis.NativeRedisCache"
+            # django-redis, not Django's built-in Redis backend: the built-in one builds a new
+            # redis-py client for every operation, which cost 2.4x the CPU per read here and
+            # more than the database query it saves (benchmarks/README.md, "Page cache").
+            "BACKEND": "django_prometheus.cache.backends.redis.RedisCache"
             if METRICS_ENABLED
-            else "django.core.cache.backends.redis.RedisCache",
+            else "django_redis.cache.RedisCache",
             "LOCATION": REDIS_URL,
             # A Redis that is down or slow must cost a request milliseconds, not seconds:
-            # the page then falls back to the database (app/content/cache.py).
-            "OPTIONS": {"socket_connect_timeout": 0.25, "socket_timeout": 0.25},
+            # the page then falls back to the database (app/content/page_cache.py).
+            "OPTIONS": {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25},
         }
     }
 

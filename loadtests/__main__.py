@@ -3,7 +3,7 @@
     python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
                                      [--workers N] [--runs-dir DIR]
                                      [--redis-outage START:END] [--dynos N --threads N]
-                                     [--grafana]
+                                     [--grafana] [--dyno-cpu CORES]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
 
@@ -15,12 +15,13 @@ showing one page.
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import scenarios
+from loadtests import dyno_cpu, scenarios
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -40,6 +41,18 @@ def positive_float(text: str) -> float:
         value = 0.0
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
+    return value
+
+
+def dyno_cores(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= (os.cpu_count() or 1):
+        raise argparse.ArgumentTypeError(
+            f"must be 0 (no cap) or a share of this machine's {os.cpu_count()} cores, got {text!r}"
+        )
     return value
 
 
@@ -88,6 +101,14 @@ def parser() -> argparse.ArgumentParser:
         action="store_true",
         help="dynos on 8000, 8001, ... and the exporter on 9646, on every interface, "
         "for the compose stack (docker-compose.observability.yml)",
+    )
+    one.add_argument(
+        "--dyno-cpu",
+        type=dyno_cores,
+        default=dyno_cpu.DEFAULT_CORES,
+        metavar="CORES",
+        help=f"each local dyno's CPU, as a Heroku dyno's share (default {dyno_cpu.DEFAULT_CORES}"
+        " of a core; 0: the whole machine)",
     )
     commands.add_parser(
         "demo",
@@ -142,6 +163,7 @@ def main(argv: list[str] | None = None) -> int:
         options = RunOptions(scenario, args.runs_dir, args.host, workers, args.redis_outage)
         options.host_dynos, options.host_threads = args.dynos, args.threads
         options.grafana = args.grafana
+        options.dyno_cpu = args.dyno_cpu or None
         run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -11,9 +11,11 @@ import sys
 import time
 import urllib.error
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from app.process import free_port
+from loadtests.dyno_cpu import CpuLimit
 
 __all__ = ["Process", "StartFailed", "free_port", "python_module"]
 
@@ -37,6 +39,7 @@ class Process:
         log_path: Path,
         env: dict | None = None,
         niceness: int = 0,
+        cpu_limit: CpuLimit | None = None,
     ):
         self.name = name
         self.log_path = log_path
@@ -50,8 +53,7 @@ class Process:
             # Its own process group: Ctrl-C in the terminal reaches the runner only, which
             # then stops each child in order.
             start_new_session=True,
-            # A positive niceness yields the CPU to the others (see loadtests.runner).
-            preexec_fn=(lambda: os.nice(niceness)) if niceness else None,
+            preexec_fn=_before_exec(niceness, cpu_limit),
         )
 
     @property
@@ -91,6 +93,21 @@ class Process:
             except OSError:
                 time.sleep(0.2)
         raise StartFailed(f"{self.name} did not answer {url} in {timeout_s} s; see {self.log_path}")
+
+
+def _before_exec(niceness: int, cpu_limit: CpuLimit | None) -> Callable[[], None] | None:
+    """What the child does before it becomes the server: a positive niceness yields the CPU
+    to the others (see loadtests.runner); a CPU limit caps it as a dyno is capped."""
+    if not niceness and not cpu_limit:
+        return None
+
+    def prepare() -> None:
+        if niceness:
+            os.nice(niceness)
+        if cpu_limit:
+            cpu_limit.join()
+
+    return prepare
 
 
 def python_module(module: str, *args: str) -> list[str]:

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboards.report import screenshot, write_report
-from loadtests import fixes, preflight, prometheus, router, sampler, services, summary
+from loadtests import dyno_cpu, fixes, preflight, prometheus, router, sampler, services, summary
 from loadtests.processes import Process, free_port, python_module
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
@@ -51,6 +51,8 @@ class RunOptions:
     # stack's Prometheus; --show-page: print one page through the router first (make demo).
     grafana: bool = False
     show_page: bool = False
+    # Each local dyno's share of CPU, in cores (loadtests.dyno_cpu); None: the machine's.
+    dyno_cpu: float | None = dyno_cpu.DEFAULT_CORES
 
 
 def locust_workers(users: int) -> int:
@@ -149,17 +151,23 @@ def locust_processes(
 
 
 def start_servers(
-    stack: contextlib.ExitStack, scenario: Scenario, run_dir: Path, exposed: bool = False
+    stack: contextlib.ExitStack,
+    scenario: Scenario,
+    run_dir: Path,
+    exposed: bool = False,
+    cpu_cores: float | None = None,
 ):
-    """The capped database, the set-up's services, the dynos and the router; returns the
-    router's URL, the dynos and the services."""
+    """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU)
+    and the router; returns the router's URL, the dynos and the services."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
     stack.callback(database.stop)
     setup = SETUPS[scenario.setup]
     beside = services.start(stack, setup, run_dir, database.url)
-    dynos = start_dynos(setup, scenario.dynos, run_dir, database.url, beside.env, exposed)
+    dynos = start_dynos(
+        setup, scenario.dynos, run_dir, database.url, beside.env, exposed, cpu_cores
+    )
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
     proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
@@ -191,6 +199,33 @@ def run_locust(
         raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
 
 
+def dyno_cpu_cores(options: RunOptions) -> tuple[float | None, str | None]:
+    """The CPU each local dyno gets, and why it is not capped when it cannot be."""
+    if options.host or not options.dyno_cpu:
+        return None, None
+    try:
+        dyno_cpu.hierarchy()
+    except dyno_cpu.Unavailable as reason:
+        return None, (
+            f"dynos not CPU-capped ({reason}): each may use the whole machine, unlike a Heroku "
+            "dyno, so tests 3 and 6 to 9 may need a larger --scale to show their symptom"
+        )
+    return options.dyno_cpu, None
+
+
+def dyno_cpu_use(dynos, before: dict, seconds: float) -> dict[str, dict]:
+    """Each capped dyno during the load: cores used, and the share of time held at its quota."""
+    use = {}
+    for dyno in dynos:
+        if dyno.cpu_limit:
+            during = dyno.cpu_limit.use(dyno.process.pid) - before[dyno.name]
+            use[dyno.name] = {
+                "used_cores": round(during.cpu_s / seconds, 3),
+                "held_share": round(during.held_share, 3),
+            }
+    return use
+
+
 def database_figures(prom, run_dir: Path, started: float, ended: float):
     """Queries per second and the most connections: from Prometheus, else from the samples."""
     if prom:
@@ -211,7 +246,12 @@ def run(options: RunOptions) -> Path:
     if options.host:
         check_reachable(options.host)
     run_dir = new_run_dir(options.runs_root, scenario.test)
-    as_run = scenario.as_dict() | {"host": options.host, "locust_workers": options.workers}
+    cpu_cores, not_capped = dyno_cpu_cores(options)
+    as_run = scenario.as_dict() | {
+        "host": options.host,
+        "locust_workers": options.workers,
+        "dyno_cpu_cores": cpu_cores,
+    }
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
     print(f"Test {scenario.test}: {scenario.users:,} users, {scenario.duration_s} s -> {run_dir}")
     budget = (
@@ -220,11 +260,13 @@ def run(options: RunOptions) -> Path:
         else preflight.scenario_budget(scenario).line()
     )
     print(budget)
+    if not_capped:
+        print(not_capped)
     with contextlib.ExitStack() as stack:
         target, dynos, beside = (
             (options.host, [], services.Services(env={}))
             if options.host
-            else start_servers(stack, scenario, run_dir, options.grafana)
+            else start_servers(stack, scenario, run_dir, options.grafana, cpu_cores)
         )
         if options.show_page:
             show_page(target)
@@ -251,10 +293,12 @@ def run(options: RunOptions) -> Path:
             outage = Outage(beside.redis, *options.redis_outage)
             stack.callback(outage.cancel)
         started = time.time()
+        cpu_before = {d.name: d.cpu_limit.use(d.process.pid) for d in dynos if d.cpu_limit}
         if outage:
             outage.begin()
         run_locust(stack, options, run_dir, target, exporter_port)
         ended = time.time()
+        cpu_use = dyno_cpu_use(dynos, cpu_before, ended - started)
         alerts = []
         if prom:
             time.sleep(2 * prometheus.SCRAPE_INTERVAL_S)  # the dynos' state after the load
@@ -265,6 +309,7 @@ def run(options: RunOptions) -> Path:
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
         result["connection_budget"] = budget
+        result["dyno_cpu"] = {"cores": cpu_cores, "dynos": cpu_use, "note": not_capped}
         result |= fixes.figures(scenario, run_dir, started, ended, outage)
         if scenario.compare_with:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)

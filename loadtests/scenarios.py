@@ -55,9 +55,9 @@ class Scenario:
     # The test this one is read against ("3 vs 2"): the summary shows the ratio.
     compare_with: str | None = None
     # The default --scale: the multiple of the seed's users (each at the seed's pace) that
-    # shows the test's symptom on the project's 2-core machine, where Locust, Caddy,
-    # PostgreSQL and the app share the cores. 1 is the seed's own load; see
-    # loadtests/README.md, "Choosing the scale", for the measurements behind each value.
+    # shows the test's symptom with each local dyno capped at loadtests.dyno_cpu's share of a
+    # core. 1 is the seed's own load; see loadtests/README.md, "Choosing the scale", for the
+    # measurements behind each value.
     local_scale: float = 1.0
     # The scale this copy runs at (set by `scaled`).
     scale: float = 1.0
@@ -139,9 +139,10 @@ SCENARIOS: dict[str, Scenario] = {
             pace_per_user_per_minute=SEED_PACE_PER_USER_PER_MINUTE,
             setup="gunicorn_sync",
             compare_with="2",
-            # One sync worker here serves 666 req/s at 25 ms (10,000 users): far faster than
-            # the seed's dyno. At 16,000 users (1,066 req/s) it saturates as the seed's did.
-            local_scale=3.2,
+            # One sync worker on a local dyno's CPU still serves the seed's 5,000 users (333
+            # req/s) at 14 ms: cheaper per request than the seed's. At 10,000 users it queues
+            # for seconds, as the seed's did.
+            local_scale=2.0,
             seed=SeedFigures(
                 5000,
                 9000,
@@ -183,9 +184,6 @@ SCENARIOS: dict[str, Scenario] = {
             pace_per_user_per_minute=SEED_PACE_PER_USER_PER_MINUTE,
             setup="waitress",
             compare_with="5",
-            # One Waitress process here serves 10,000 users (666 req/s) at 26 ms; at 16,000
-            # (1,066 req/s) it queues, slows to seconds and drops connections, as in the seed.
-            local_scale=1.6,
             seed=SeedFigures(
                 10_000,
                 21_500,
@@ -201,7 +199,6 @@ SCENARIOS: dict[str, Scenario] = {
             setup="waitress",
             dynos=2,
             compare_with="6",
-            local_scale=1.6,  # the same users as test 6 at its scale
             seed=SeedFigures(
                 10_000,
                 36_000,
@@ -217,7 +214,6 @@ SCENARIOS: dict[str, Scenario] = {
             setup="waitress",
             dynos=2,
             compare_with="7",
-            local_scale=1.6,  # test 7's scale: 24,000 users
             seed=SeedFigures(
                 15_000,
                 30_000,
@@ -236,7 +232,6 @@ SCENARIOS: dict[str, Scenario] = {
             setup="waitress_redis",
             dynos=2,
             compare_with="8",
-            local_scale=1.6,  # test 8's users
             seed=SeedFigures(
                 15_000,
                 None,

@@ -11,6 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from loadtests.dyno_cpu import CpuLimit
 from loadtests.processes import Process, free_port, python_module
 
 # The host name users reach the app by. The router forwards it, as Heroku's does, so
@@ -114,6 +115,8 @@ class Dyno:
     name: str  # web.1, web.2, ...
     port: int
     process: Process
+    # The dyno's share of CPU (loadtests.dyno_cpu); None where dynos share the machine's.
+    cpu_limit: CpuLimit | None = None
 
     @property
     def address(self) -> str:
@@ -131,12 +134,14 @@ def start_dynos(
     database_url: str,
     extra_env: dict | None = None,
     exposed: bool = False,
+    cpu_cores: float | None = None,
 ) -> list[Dyno]:
     """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure.
 
     `extra_env`: the run's own services (REDIS_URL, METRICS_DATABASE_URL). `exposed`: on
     the ports metrics/targets/app.json lists (8000, 8001, ...) and on every interface, so the
-    compose stack's Prometheus reaches them (`make loadtest GRAFANA=1`)."""
+    compose stack's Prometheus reaches them (`make loadtest GRAFANA=1`). `cpu_cores`: each
+    dyno in a cgroup of its own capped at that share of a core, as a Heroku dyno is."""
     allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
     # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
     secret_key = secrets.token_urlsafe(50)
@@ -157,8 +162,17 @@ def start_dynos(
                 **(extra_env or {}),
             }
             listen = "0.0.0.0" if exposed else "127.0.0.1"
-            process = Process(name, setup.command(port, listen), run_dir / f"{name}.log", env)
-            dynos.append(Dyno(name, port, process))
+            cpu_limit = CpuLimit(f"cce-{run_dir.name}-{name}", cpu_cores) if cpu_cores else None
+            try:
+                process = Process(
+                    name, setup.command(port, listen), run_dir / f"{name}.log", env,
+                    cpu_limit=cpu_limit,
+                )  # fmt: skip
+            except BaseException:
+                if cpu_limit:
+                    cpu_limit.remove()
+                raise
+            dynos.append(Dyno(name, port, process, cpu_limit))
         for dyno in dynos:
             dyno.process.wait_until_http_ok(f"http://{dyno.address}/healthz")
     except BaseException:
@@ -170,3 +184,5 @@ def start_dynos(
 def stop_dynos(dynos: list[Dyno]) -> None:
     for dyno in dynos:
         dyno.process.stop()
+        if dyno.cpu_limit:
+            dyno.cpu_limit.remove()

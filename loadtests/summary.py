@@ -21,6 +21,10 @@ SERVER_LOG_SIGNS = (
 
 # Locust's CPU above this makes its figures understate the server (Locust warns at 90%).
 LOCUST_CPU_LIMIT = 0.9
+# A dyno that used less than this share of its CPU while requests queued for a second on
+# average was held back by the machine (other processes on the cores), not by its share.
+MACHINE_SHORT = 0.8
+QUEUEING_MS = 1000
 
 
 def by_kind(errors: dict[str, int]) -> dict[str, int]:
@@ -182,6 +186,7 @@ def text(summary: dict) -> str:
             f"  database: at most {summary['db_connections_max']:.0f} connections of {cap}, "
             f"{summary['db_queries_per_second'] or 0:.0f} queries/s"
         )
+    lines += _dyno_cpu_lines(summary)
     if summary.get("comparison"):
         c = summary["comparison"]
         lines.append(
@@ -194,6 +199,27 @@ def text(summary: dict) -> str:
             "these figures understate the server (use --workers N or a smaller --scale)"
         )
     return "\n".join(lines) + "\n"
+
+
+def _dyno_cpu_lines(summary: dict) -> list[str]:
+    """Each dyno's CPU share, what it used of it, and a warning when the machine, not the
+    share, was what the dynos ran short of."""
+    cpu = summary.get("dyno_cpu") or {}
+    if not cpu.get("cores"):
+        return [f"  {cpu['note']}"] if cpu.get("note") else []
+    dynos = cpu["dynos"]
+    used = ", ".join(
+        f"{name} {d['used_cores']:.2f} (at the limit {d['held_share']:.0%} of the time)"
+        for name, d in dynos.items()
+    )
+    lines = [f"  dyno CPU: {cpu['cores']:g} of a core each; used during the load: {used}"]
+    short = [name for name, d in dynos.items() if d["used_cores"] < MACHINE_SHORT * cpu["cores"]]
+    if short and (summary["avg_ms"] or 0) >= QUEUEING_MS:
+        lines.append(
+            f"  WARNING: {', '.join(short)} used less than its share while requests queued: the "
+            "machine was short of CPU (other processes), so these figures understate a dyno"
+        )
+    return lines
 
 
 def alerts_text(alerts: list, no_prometheus_reason: str | None) -> str:

@@ -131,13 +131,13 @@ class FakeRun:
             self.latency.labels("index", "GET").observe(seconds)
             self.responses.labels("200", "index", "GET").inc()
             self.queue_time.observe(seconds / 10)
-            self.cache["django_cache_get"].labels("native_redis").inc()
-            self.cache["django_cache_get_hits"].labels("native_redis").inc()
+            self.cache["django_cache_get"].labels("redis").inc()
+            self.cache["django_cache_get_hits"].labels("redis").inc()
             self.requests.labels(SCENARIO).inc()
             self.duration.labels(SCENARIO).observe(seconds)
         self.responses.labels("400", "<unnamed view>", "GET").inc()
-        self.cache["django_cache_get"].labels("native_redis").inc()
-        self.cache["django_cache_get_misses"].labels("native_redis").inc()
+        self.cache["django_cache_get"].labels("redis").inc()
+        self.cache["django_cache_get_misses"].labels("redis").inc()
         self.failures.labels(SCENARIO, "http_400").inc()
 
     def run(self):

@@ -10,6 +10,7 @@ import pytest
 
 from dashboards.checks import empty_queries
 from dashboards.panels import ROUTER, RULES
+from loadtests.dyno_cpu import DEFAULT_CORES
 from loadtests.sampler import max_db_connections, read_samples
 from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
 from tests.conftest import prometheus_over
@@ -67,15 +68,28 @@ def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root
     assert_exporter_matches_locust(summary)
 
 
-def test_saturated_waitress_fires_request_queueing_no_later_than_high_latency(runs_root):
+def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves_more(
+    runs_root,
+):
     # Queueing builds up over the run: 90 s gives both alerts time to pass their `for:`.
-    _, summary = run_scenario(runs_root, "6", 90)
+    _, six = run_scenario(runs_root, "6", 90)
     # When each alert started firing (its activeAt plus its `for:`): RequestQueueing's shorter
     # `for:` is what makes it the early warning, so that is the moment to compare.
-    firing = {alert["name"]: alert["firing_at"] for alert in summary["alerts"]}
-    assert {"RequestQueueing", "HighLatency"} <= set(firing), summary["alerts"]
-    assert firing["RequestQueueing"] <= firing["HighLatency"], summary["alerts"]
-    assert_exporter_matches_locust(summary)
+    firing = {alert["name"]: alert["firing_at"] for alert in six["alerts"]}
+    assert {"RequestQueueing", "HighLatency"} <= set(firing), six["alerts"]
+    assert firing["RequestQueueing"] <= firing["HighLatency"], six["alerts"]
+    assert_exporter_matches_locust(six)
+    # The dyno spent most of the load at its CPU quota: the cap is what it ran into.
+    assert six["dyno_cpu"]["cores"] == DEFAULT_CORES
+    assert six["dyno_cpu"]["dynos"]["web.1"]["held_share"] > 0.5, six["dyno_cpu"]
+
+    # The seed's test 7: the same users on two dynos, each with its own share of CPU.
+    _, seven = run_scenario(runs_root, "7", 45)
+    assert seven["users"] == six["users"]
+    assert seven["requests_per_minute"] > 1.1 * six["requests_per_minute"], (six, seven)
+    assert seven["avg_ms"] < six["avg_ms"] / 10, (six["avg_ms"], seven["avg_ms"])
+    comparison = seven["comparison"]
+    assert comparison["with_test"] == "6" and comparison["requests_per_minute_ratio"] > 1.1
 
 
 # django_db: pytest-django creates the test database (which `app_url` serves) only for

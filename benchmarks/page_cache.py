@@ -1,0 +1,98 @@
+"""CPU per page read: the database query against a Redis read, with two Redis backends.
+
+    python -m benchmarks.page_cache [--reads N] [--rounds N]
+
+On a dyno capped at a share of a core (loadtests/dyno_cpu.py) a request's CPU is its cost:
+the cache only makes the page cheaper if a read from Redis costs the dyno less CPU than the
+query it replaces. One process, one database (10,000 rows) and one Redis on loopback; the
+three reads alternate round by round and each round's CPU time (not wall time, which the
+shared machine's noise would swamp) is divided by its reads. Both Redis backends are
+instrumented by django-prometheus, as the app runs them.
+"""
+
+import argparse
+import os
+import statistics
+import tempfile
+import time
+from collections.abc import Callable
+from pathlib import Path
+
+from benchmarks.setup import database
+from loadtests.redis_server import RedisServer
+
+BACKENDS = {
+    "Redis, Django's built-in backend": "django_prometheus.cache.backends.redis.NativeRedisCache",
+    "Redis, django-redis (the app's)": "django_prometheus.cache.backends.redis.RedisCache",
+}
+
+
+def cpu_us_per_call(read: Callable[[], object], calls: int) -> float:
+    started = time.process_time()
+    for _ in range(calls):
+        read()
+    return (time.process_time() - started) / calls * 1e6
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    parser.add_argument("--reads", type=int, default=5000, help="reads per round")
+    parser.add_argument("--rounds", type=int, default=5)
+    args = parser.parse_args()
+    os.environ["DATABASE_URL"] = database("bench_small", 10_000)
+    with tempfile.TemporaryDirectory() as folder:
+        redis = RedisServer(Path(folder))
+        redis.start()
+        try:
+            results = measure(redis.url, args.reads, args.rounds)
+        finally:
+            redis.stop()
+    database_us = results["PostgreSQL query (no cache)"]
+    print(f"CPU per page read, median of {args.rounds} rounds of {args.reads:,} reads:")
+    for name, us in results.items():
+        print(f"  {name:<36} {us:7.1f} µs   x{us / database_us:.2f} of the query")
+
+
+def measure(redis_url: str, reads: int, rounds: int) -> dict[str, float]:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
+    import django
+
+    django.setup()
+    from django.core.cache import CacheHandler
+
+    from app.content.views import random_row
+
+    options = {"SOCKET_CONNECT_TIMEOUT": 0.25, "SOCKET_TIMEOUT": 0.25}
+    caches = CacheHandler(
+        {
+            "native": {
+                "BACKEND": BACKENDS["Redis, Django's built-in backend"],
+                "LOCATION": redis_url,
+                "OPTIONS": {k.lower(): v for k, v in options.items()},
+            },
+            "django_redis": {
+                "BACKEND": BACKENDS["Redis, django-redis (the app's)"],
+                "LOCATION": redis_url,
+                "OPTIONS": options,
+            },
+        }
+    )
+    text = random_row()
+    for alias in ("native", "django_redis"):
+        caches[alias].set("snippet:0", text)
+    reads_by_name = {
+        "PostgreSQL query (no cache)": random_row,
+        "Redis, Django's built-in backend": lambda: caches["native"].get("snippet:0"),
+        "Redis, django-redis (the app's)": lambda: caches["django_redis"].get("snippet:0"),
+    }
+    samples: dict[str, list[float]] = {name: [] for name in reads_by_name}
+    for read in reads_by_name.values():  # connections open, code paths warm
+        cpu_us_per_call(read, 200)
+    for _ in range(rounds):
+        for name, read in reads_by_name.items():
+            samples[name].append(cpu_us_per_call(read, reads))
+    return {name: statistics.median(values) for name, values in samples.items()}
+
+
+if __name__ == "__main__":
+    main()
