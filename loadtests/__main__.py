@@ -3,7 +3,7 @@
     python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
                                      [--workers N] [--runs-dir DIR]
                                      [--redis-outage START:END] [--dynos N --threads N]
-                                     [--grafana] [--dyno-cpu CORES]
+                                     [--grafana] [--dyno-cpu CORES] [--drain URL]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
 
@@ -97,6 +97,12 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument("--dynos", type=positive_int, help="with --host: the app's dynos (budget)")
     one.add_argument("--threads", type=positive_int, help="with --host: threads per dyno (budget)")
     one.add_argument(
+        "--drain",
+        metavar="URL",
+        help="with --host: the /metrics URL of the drain receiver the app's log drain feeds "
+        "(metrics/drain); the summary adds the router's view of the run",
+    )
+    one.add_argument(
         "--grafana",
         action="store_true",
         help="dynos on 8000, 8001, ... and the exporter on 9646, on every interface, "
@@ -156,6 +162,8 @@ def main(argv: list[str] | None = None) -> int:
             raise BadArgument(f"--workers must be 0 or more, got {args.workers}")
         if args.host and not args.host.startswith(("http://", "https://")):
             raise BadArgument(f"--host must be an http:// or https:// URL, got {args.host!r}")
+        if args.drain and not args.drain.startswith(("http://", "https://")):
+            raise BadArgument(f"--drain must be an http:// or https:// URL, got {args.drain!r}")
         scenario = scenarios.get(args.test).scaled(args.scale, args.duration, args.users)
         workers = locust_workers(scenario.users) if args.workers is None else args.workers
         if (args.dynos or args.threads) and not args.host:
@@ -164,6 +172,7 @@ def main(argv: list[str] | None = None) -> int:
         options.host_dynos, options.host_threads = args.dynos, args.threads
         options.grafana = args.grafana
         options.dyno_cpu = args.dyno_cpu or None
+        options.drain = args.drain
         run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -1,4 +1,5 @@
-"""One load test, start to finish: database, dynos, router, Prometheus, Locust, summary.
+"""One load test, start to finish: database, dynos, router and its drain, Prometheus, Locust,
+summary.
 
 Everything it starts it stops again, in reverse order, also on Ctrl-C and on errors.
 """
@@ -17,7 +18,18 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from dashboards.report import screenshot, write_report
-from loadtests import dyno_cpu, fixes, preflight, prometheus, router, sampler, services, summary
+from loadtests import (
+    dyno_cpu,
+    fixes,
+    logplex,
+    preflight,
+    prometheus,
+    router,
+    routerview,
+    sampler,
+    services,
+    summary,
+)
 from loadtests.processes import Process, free_port, python_module
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
@@ -53,6 +65,8 @@ class RunOptions:
     show_page: bool = False
     # Each local dyno's share of CPU, in cores (loadtests.dyno_cpu); None: the machine's.
     dyno_cpu: float | None = dyno_cpu.DEFAULT_CORES
+    # --drain: with --host, the /metrics URL of the drain receiver the app's log drain feeds.
+    drain: str | None = None
 
 
 def locust_workers(users: int) -> int:
@@ -83,6 +97,13 @@ def check_reachable(url: str) -> None:
     except (OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
         raise BadArgument(f"cannot reach {url}: {reason}") from None
+
+
+def check_drain(url: str) -> None:
+    try:
+        routerview.read(url)
+    except routerview.DrainUnreadable as error:
+        raise BadArgument(f"--drain: {error}") from None
 
 
 def locust_processes(
@@ -157,8 +178,8 @@ def start_servers(
     exposed: bool = False,
     cpu_cores: float | None = None,
 ):
-    """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU)
-    and the router; returns the router's URL, the dynos and the services."""
+    """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU),
+    the router and its drain; returns the router's URL, the dynos, the services and the drain."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
@@ -174,7 +195,9 @@ def start_servers(
     stack.callback(proxy.stop)
     target = f"http://127.0.0.1:{router_port}"
     proxy.wait_until_http_ok(target)
-    return target, dynos, beside
+    names = {dyno.address: dyno.name for dyno in dynos}
+    drain = logplex.start(stack, run_dir, run_dir / router.ACCESS_LOG, names)
+    return target, dynos, beside, drain
 
 
 def show_page(target: str) -> None:
@@ -243,8 +266,12 @@ def run(options: RunOptions) -> Path:
         raise BadArgument(
             f"--redis-outage needs a test with a Redis cache (test {scenario.test} has none)"
         )
+    if options.drain and not options.host:
+        raise BadArgument("--drain reads a deployed app's drain: use it with --host")
     if options.host:
         check_reachable(options.host)
+    if options.drain:
+        check_drain(options.drain)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     cpu_cores, not_capped = dyno_cpu_cores(options)
     as_run = scenario.as_dict() | {
@@ -263,8 +290,8 @@ def run(options: RunOptions) -> Path:
     if not_capped:
         print(not_capped)
     with contextlib.ExitStack() as stack:
-        target, dynos, beside = (
-            (options.host, [], services.Services(env={}))
+        target, dynos, beside, drain = (
+            (options.host, [], services.Services(env={}), None)
             if options.host
             else start_servers(stack, scenario, run_dir, options.grafana, cpu_cores)
         )
@@ -279,7 +306,7 @@ def run(options: RunOptions) -> Path:
                 run_dir,
                 [d.address for d in dynos],
                 [f"127.0.0.1:{exporter_port}"],
-                beside.scrape_jobs,
+                beside.scrape_jobs | ({"drain": [drain.address]} if drain else {}),
             )
             stack.callback(prom.stop)
         metrics_sampler = sampler.MetricsSampler(
@@ -292,6 +319,13 @@ def run(options: RunOptions) -> Path:
         if options.redis_outage:
             outage = Outage(beside.redis, *options.redis_outage)
             stack.callback(outage.cancel)
+        watch = None
+        if drain:
+            watch = routerview.RouterWatch(drain.metrics_url, drain.logplex)
+        elif options.drain:
+            watch = routerview.RouterWatch(options.drain)
+        if watch:
+            watch.start()
         started = time.time()
         cpu_before = {d.name: d.cpu_limit.use(d.process.pid) for d in dynos if d.cpu_limit}
         if outage:
@@ -311,12 +345,17 @@ def run(options: RunOptions) -> Path:
         result["connection_budget"] = budget
         result["dyno_cpu"] = {"cores": cpu_cores, "dynos": cpu_use, "note": not_capped}
         result |= fixes.figures(scenario, run_dir, started, ended, outage)
+        if watch:
+            result["router"] = watch.finish(result["requests"])
         if scenario.compare_with:
             partner = summary.latest_summary(options.runs_root, scenario.compare_with, run_dir)
             if partner:
                 result["comparison"] = summary.comparison(result, *partner)
         text = (
-            summary.text(result) + fixes.text(result) + summary.alerts_text(alerts, no_prometheus)
+            summary.text(result)
+            + routerview.text(result)
+            + fixes.text(result)
+            + summary.alerts_text(alerts, no_prometheus)
         )
         (run_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
         (run_dir / "summary.txt").write_text(text)

@@ -136,7 +136,7 @@ def comparison(summary: dict, partner_run: Path, partner: dict) -> dict:
     }
 
 
-def _ms(value: float | None) -> str:
+def format_ms(value: float | None) -> str:
     if value is None:
         return "-"
     return f"{value / 1000:.1f} s" if value >= 1000 else f"{value:.0f} ms"
@@ -158,9 +158,9 @@ def text(summary: dict) -> str:
         ("requests/min", _count(summary["requests_per_minute"]), _count(seed[rpm])),
         ("total requests", _count(summary["requests"]), _count(seed["requests"])),
         ("error rate", f"{summary['error_rate']:.1%}", seed_error),
-        ("average", _ms(summary["avg_ms"]), _ms(seed["avg_ms"])),
-        ("p95", _ms(summary["p95_ms"]), "-"),
-        ("max", _ms(summary["max_ms"]), _ms(seed["max_ms"])),
+        ("average", format_ms(summary["avg_ms"]), format_ms(seed["avg_ms"])),
+        ("p95", format_ms(summary["p95_ms"]), "-"),
+        ("max", format_ms(summary["max_ms"]), format_ms(seed["max_ms"])),
     ]
     cap = summary["db_max_connections"]
     served_by = (

@@ -2,7 +2,7 @@
 
 import pytest
 
-from loadtests.processes import free_port
+from loadtests.processes import Process, free_port, python_module
 from tests.loadtests.helpers import cli
 
 
@@ -16,6 +16,11 @@ from tests.loadtests.helpers import cli
         (["run", "--test", "5", "--duration", "0"], "--duration: must be a whole number"),
         (["run", "--test", "5", "--workers", "-2"], "--workers must be 0 or more"),
         (["run", "--test", "5", "--host", "example.com"], "--host must be an http:// or https://"),
+        (["run", "--test", "5", "--drain", "http://127.0.0.1:1/metrics"], "use it with --host"),
+        (
+            ["run", "--test", "5", "--host", "http://127.0.0.1:1", "--drain", "127.0.0.1/metrics"],
+            "--drain must be an http:// or https://",
+        ),
         (["run"], "the following arguments are required: --test"),
         (["fly"], "invalid choice: 'fly'"),
     ],
@@ -34,3 +39,38 @@ def test_unreachable_host_is_one_line_and_starts_nothing(tmp_path):
     assert done.returncode == 2
     assert done.stderr == f"error: cannot reach {url}: [Errno 111] Connection refused\n"
     assert list(tmp_path.iterdir()) == []  # no run folder for a run that never started
+
+
+@pytest.fixture
+def receiver(tmp_path):
+    """A real drain receiver (`python -m metrics.drain`) on a free port; yields its URL."""
+    port = free_port()
+    process = Process(
+        "drain receiver",
+        python_module("metrics.drain", "--port", str(port), "--insecure-no-auth"),
+        tmp_path / "drain.log",
+    )
+    url = f"http://127.0.0.1:{port}"
+    process.wait_until_http_ok(f"{url}/healthz")
+    yield url
+    process.stop()
+
+
+@pytest.mark.parametrize(
+    ("path", "says"),
+    [
+        ("/healthz", "{url} is not a drain receiver's /metrics (no heroku_drain_ series)"),
+        ("/nowhere", "{url} answered 404 Not Found"),
+        (None, "cannot reach {url}: [Errno 111] Connection refused"),
+    ],
+)
+def test_unreadable_drain_is_one_line_and_starts_nothing(receiver, tmp_path, path, says):
+    # The receiver stands in for the deployed app too: --host only needs to answer.
+    url = f"{receiver}{path}" if path else f"http://127.0.0.1:{free_port()}/metrics"
+    runs = tmp_path / "runs"
+    done = cli(
+        "run", "--test", "5", "--host", receiver, "--drain", url, "--runs-dir", str(runs)
+    )  # fmt: skip
+    assert done.returncode == 2
+    assert done.stderr == f"error: --drain: {says.format(url=url)}\n"
+    assert not runs.exists()  # no run folder for a run that never started

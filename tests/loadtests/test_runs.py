@@ -105,5 +105,6 @@ def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_pat
     summary = json.loads((run_dir / "summary.json").read_text())
     assert summary["requests"] > 0 and summary["error_rate"] == 0, summary["error_messages"]
     assert not list(run_dir.glob("web.*.log")) and not (run_dir / "Caddyfile").exists()
+    assert "router" not in summary  # no --drain: no router's view
     assert f"against {app_url}" in done.stdout
     assert "Alerts: not evaluated against --host" in done.stdout
