@@ -3,6 +3,7 @@
 run's own PgBouncer (test 4b)."""
 
 import contextlib
+import json
 import subprocess
 import sys
 import threading
@@ -58,6 +59,27 @@ def test_make_plan_answers_in_one_line_with_its_exit_status(args, status, says):
     output = (done.stdout + done.stderr).strip().splitlines()
     assert done.returncode == status, output
     assert len(output) == 1 and says in output[0], output
+
+
+def test_make_plan_sizes_from_the_best_run_a_capped_dyno_served(tmp_path):
+    def run(name: str, rpm: int, p95_ms: float, cores: float | None, dynos: int = 1) -> None:
+        (tmp_path / name).mkdir()
+        summary = {
+            "setup": "waitress", "dynos": dynos, "error_rate": 0.0,
+            "requests_per_minute": rpm, "p95_ms": p95_ms, "dyno_cpu": {"cores": cores},
+        }  # fmt: skip
+        (tmp_path / name / "summary.json").write_text(json.dumps(summary))
+
+    run("uncapped-test5", 60_000, 40, None)  # the laptop, not a dyno
+    run("capped-test6", 28_000, 18_000, 0.35)  # saturated: the queue set the figure
+    run("capped-test7", 37_000, 900, 0.35, dynos=2)  # 18,500 per dyno
+    run("capped-test5", 18_000, 160, 0.35)
+    done = plan(
+        "--dynos", "2", "--threads", "8", "--target-rpm", "60000", "--runs-dir", str(tmp_path)
+    )
+    assert done.returncode == 0, done.stderr
+    assert "at 18,500 req/min per dyno (runs/capped-test7) needs 4 dyno(s)" in done.stdout
+    assert "more than the 2 the connection limit allows: add a pooler" in done.stdout
 
 
 def test_redis_stopped_mid_test9_falls_back_fires_the_alert_and_recovers(runs_root):
