@@ -344,6 +344,10 @@ def run(options: RunOptions) -> Path:
         result |= {"started": started, "ended": ended, "host": options.host}
         result["connection_budget"] = budget
         result["dyno_cpu"] = {"cores": cpu_cores, "dynos": cpu_use, "note": not_capped}
+        if cpu_use and result["requests"]:
+            # What a request costs the dynos: the figure a cache or a leaner stack must lower.
+            cpu_s = sum(d["used_cores"] for d in cpu_use.values()) * (ended - started)
+            result["dyno_cpu"]["ms_per_request"] = round(1000 * cpu_s / result["requests"], 3)
         result |= fixes.figures(scenario, run_dir, started, ended, outage)
         if watch:
             result["router"] = watch.finish(result["requests"])

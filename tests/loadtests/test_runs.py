@@ -93,6 +93,9 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     assert seven["users"] == six["users"]
     assert seven["requests_per_minute"] > 1.1 * six["requests_per_minute"], (six, seven)
     assert seven["avg_ms"] < six["avg_ms"] / 10, (six["avg_ms"], seven["avg_ms"])
+    # Both set-ups cost the same CPU per request: the second dyno adds CPU, not efficiency.
+    per_request = [s["dyno_cpu"]["ms_per_request"] for s in (six, seven)]
+    assert all(0 < ms < 10 for ms in per_request), per_request
     comparison = seven["comparison"]
     assert comparison["with_test"] == "6" and comparison["requests_per_minute_ratio"] > 1.1
 
