@@ -23,8 +23,8 @@ import psutil
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # One local dyno, in cores. Chosen so one Waitress dyno saturates where the seed's did: at
-# 0.35 of a core here, test 6 (10,000 users) served 28,079 req/min at 8.4 s on average (the
-# seed: 21,500 at 9 s), and test 7's two dynos 37,528 req/min at 29 ms (the seed: 36,000 at
+# 0.35 of a core here, test 6 (10,000 users) served 26,136 req/min at 12.7 s on average (the
+# seed: 21,500 at 9 s), and test 7's two dynos 37,213 req/min at 23 ms (the seed: 36,000 at
 # 215 ms). loadtests/README.md, "One dyno, one share of CPU", has the runs.
 DEFAULT_CORES = 0.35
 # CFS's default accounting period; the quota is this share of it.
