@@ -172,15 +172,28 @@ class LocalDrain:
 
 
 def start(
-    stack: contextlib.ExitStack, run_dir: Path, access_log: Path, dynos: dict[str, str]
+    stack: contextlib.ExitStack,
+    run_dir: Path,
+    access_log: Path,
+    dynos: dict[str, str],
+    exposed_port: int | None = None,
 ) -> LocalDrain:
     """Starts a receiver on a free loopback port (log: drain.log) and a Logplex following
-    `access_log`; registers their stops on `stack`. `dynos`: upstream host:port -> dyno name."""
-    address = f"127.0.0.1:{free_port()}"
+    `access_log`; registers their stops on `stack`. `dynos`: upstream host:port -> dyno name.
+    `exposed_port`: on that port and every interface instead, for the compose stack's
+    Prometheus (`make loadtest GRAFANA=1`)."""
+    port = exposed_port or free_port()
+    address = f"127.0.0.1:{port}"
     password = secrets.token_urlsafe(24)  # the run's own: nothing else may post to it
     receiver = Process(
         "drain receiver",
-        python_module("metrics.drain", "--port", address.rsplit(":", 1)[1]),
+        python_module(
+            "metrics.drain",
+            "--port",
+            str(port),
+            "--host",
+            "0.0.0.0" if exposed_port else "127.0.0.1",
+        ),
         run_dir / "drain.log",
         # Tokens exported for a deployed app's receiver are not this one's: the Logplex sends
         # no drain token, and the runner reads /metrics like any local target.

@@ -17,7 +17,7 @@ from pathlib import Path
 from app.process import free_port
 from loadtests.dyno_cpu import CpuLimit
 
-__all__ = ["Process", "StartFailed", "free_port", "python_module"]
+__all__ = ["Process", "StartFailed", "free_port", "port_is_free", "python_module"]
 
 # How long a server may take to answer its first request before the run gives up.
 START_TIMEOUT_S = 30
@@ -108,6 +108,18 @@ def _before_exec(niceness: int, cpu_limit: CpuLimit | None) -> Callable[[], None
             cpu_limit.join()
 
     return prepare
+
+
+def port_is_free(port: int) -> bool:
+    """Whether a server could bind `port` on every interface now: as servers do, with
+    SO_REUSEADDR, so connections of an earlier run still in TIME_WAIT do not count."""
+    with socket.socket() as probe:
+        probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        try:
+            probe.bind(("0.0.0.0", port))
+        except OSError:
+            return False
+    return True
 
 
 def python_module(module: str, *args: str) -> list[str]:

@@ -30,10 +30,18 @@ from loadtests import (
     services,
     summary,
 )
-from loadtests.processes import Process, free_port, python_module
+from loadtests.processes import Process, StartFailed, free_port, port_is_free, python_module
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
-from loadtests.setups import EXPOSED_EXPORTER_PORT, PUBLIC_HOST, SETUPS, start_dynos, stop_dynos
+from loadtests.setups import (
+    EXPOSED_DRAIN_PORT,
+    EXPOSED_EXPORTER_PORT,
+    EXPOSED_FIRST_APP_PORT,
+    PUBLIC_HOST,
+    SETUPS,
+    start_dynos,
+    stop_dynos,
+)
 
 ROOT = Path(__file__).resolve().parent.parent
 # On Heroku the load generator runs on other machines than the dynos; here it shares their
@@ -196,7 +204,9 @@ def start_servers(
     target = f"http://127.0.0.1:{router_port}"
     proxy.wait_until_http_ok(target)
     names = {dyno.address: dyno.name for dyno in dynos}
-    drain = logplex.start(stack, run_dir, run_dir / router.ACCESS_LOG, names)
+    drain = logplex.start(
+        stack, run_dir, run_dir / router.ACCESS_LOG, names, EXPOSED_DRAIN_PORT if exposed else None
+    )
     return target, dynos, beside, drain
 
 
@@ -220,6 +230,18 @@ def run_locust(
     master.wait(timeout=options.scenario.duration_s + LOCUST_GRACE_S)
     if not (run_dir / "locust_final.json").exists():
         raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
+
+
+def check_exposed_ports_free(dynos: int) -> None:
+    """--grafana's fixed ports must be free before anything starts (a `make drain` on 8088, an
+    earlier run's leftovers)."""
+    ports = [EXPOSED_FIRST_APP_PORT + index for index in range(dynos)]
+    taken = [p for p in [*ports, EXPOSED_EXPORTER_PORT, EXPOSED_DRAIN_PORT] if not port_is_free(p)]
+    if taken:
+        raise StartFailed(
+            f"--grafana needs ports {', '.join(map(str, taken))}, which something already holds "
+            "(a `make drain` on 8088?): stop it, or run without --grafana"
+        )
 
 
 def dyno_cpu_cores(options: RunOptions) -> tuple[float | None, str | None]:
@@ -272,6 +294,8 @@ def run(options: RunOptions) -> Path:
         check_reachable(options.host)
     if options.drain:
         check_drain(options.drain)
+    if options.grafana:
+        check_exposed_ports_free(scenario.dynos)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     cpu_cores, not_capped = dyno_cpu_cores(options)
     as_run = scenario.as_dict() | {

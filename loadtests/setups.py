@@ -19,9 +19,11 @@ from loadtests.processes import Process, free_port, python_module
 # dyno at 127.0.0.1 directly.
 PUBLIC_HOST = "cce-example.herokuapp.com"
 LOCAL_HOSTS = "127.0.0.1,localhost"
-# Where the compose stack's Prometheus looks for a run (metrics/targets/app.json, locust.json).
+# Where the compose stack's Prometheus looks for a run (metrics/targets/app.json, locust.json,
+# drain.json: the run's own drain receiver stands where a host's `make drain` would).
 EXPOSED_FIRST_APP_PORT = 8000
 EXPOSED_EXPORTER_PORT = 9646
+EXPOSED_DRAIN_PORT = 8088
 
 
 @dataclass(frozen=True)

@@ -1,5 +1,7 @@
 """Bad arguments get one line on stderr and exit status 2, never a traceback."""
 
+import socket
+
 import pytest
 
 from loadtests.processes import Process, free_port, python_module
@@ -39,6 +41,19 @@ def test_unreachable_host_is_one_line_and_starts_nothing(tmp_path):
     assert done.returncode == 2
     assert done.stderr == f"error: cannot reach {url}: [Errno 111] Connection refused\n"
     assert list(tmp_path.iterdir()) == []  # no run folder for a run that never started
+
+
+def test_grafana_ports_held_by_another_process_is_one_line_and_starts_nothing(tmp_path):
+    # A `make drain` already on 8088: the run's own receiver cannot stand where the compose
+    # stack's Prometheus looks for it.
+    with socket.socket() as holder:
+        holder.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        holder.bind(("127.0.0.1", 8088))
+        holder.listen()
+        done = cli("run", "--test", "5", "--grafana", "--runs-dir", str(tmp_path))
+    assert done.returncode == 1
+    assert done.stderr.count("\n") == 1 and "--grafana needs ports 8088" in done.stderr, done
+    assert list(tmp_path.iterdir()) == []
 
 
 @pytest.fixture

@@ -10,6 +10,7 @@ import json
 import threading
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
 
 import pytest
@@ -133,7 +134,9 @@ def assert_router_matches_locust(summary: dict) -> None:
 
 
 def test_test7_local_run_has_the_routers_view_of_locusts_requests_on_both_dynos(runs_root):
-    run_dir, summary = run_scenario(runs_root, "7", 10, "--users", "300")
+    # --grafana: the dynos, the exporter and the run's drain receiver on the ports the compose
+    # stack's Prometheus scrapes (metrics/targets/*.json), on every interface.
+    run_dir, summary = run_scenario(runs_root, "7", 10, "--users", "300", "--grafana")
     assert summary["error_rate"] == 0, summary["error_messages"]
     assert_router_matches_locust(summary)
     seen = summary["router"]
@@ -154,7 +157,18 @@ def test_test7_local_run_has_the_routers_view_of_locusts_requests_on_both_dynos(
             summary["ended"] - summary["started"],
             available=frozenset({DRAIN}),
         )
+        scraped = query(url, "up", summary["ended"])
     assert [(q.panel, q.expr) for q in empty if q.panel in routers] == []
+    instances = {(m["metric"]["job"], m["metric"]["instance"]) for m in scraped}
+    assert {("drain", "127.0.0.1:8088"), ("app", "127.0.0.1:8000"), ("app", "127.0.0.1:8001")} <= (
+        instances
+    ), instances
+
+
+def query(url: str, expr: str, at: float) -> list[dict]:
+    params = urllib.parse.urlencode({"query": expr, "time": at})
+    with urllib.request.urlopen(f"{url}/api/v1/query?{params}", timeout=10) as answer:
+        return json.load(answer)["data"]["result"]
 
 
 # django_db: pytest-django creates the test database (which `app_url` serves) only for
