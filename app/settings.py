@@ -111,7 +111,7 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # django-redis, not Django's built-in Redis backend: the built-in one builds a new
-            # redis-py client for every operation, which cost 2.4x the CPU per read here and
+            # redis-py client for every operation, which cost twice the CPU per read here and
             # more than the database query it saves (benchmarks/README.md, "Page cache").
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache"
             if METRICS_ENABLED

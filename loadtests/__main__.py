@@ -105,8 +105,8 @@ def parser() -> argparse.ArgumentParser:
     one.add_argument(
         "--grafana",
         action="store_true",
-        help="dynos on 8000, 8001, ... and the exporter on 9646, on every interface, "
-        "for the compose stack (docker-compose.observability.yml)",
+        help="dynos on 8000, 8001, ..., the exporter on 9646 and the run's drain receiver on "
+        "8088, on every interface, for the compose stack (docker-compose.observability.yml)",
     )
     one.add_argument(
         "--dyno-cpu",

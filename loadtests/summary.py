@@ -213,12 +213,8 @@ def _dyno_cpu_lines(summary: dict) -> list[str]:
         for name, d in dynos.items()
     )
     lines = [f"  dyno CPU: {cpu['cores']:g} of a core each; used during the load: {used}"]
-    if summary["requests"] and summary.get("ended"):
-        # What a request costs the dynos: the figure a cache or a leaner stack must lower.
-        cpu_s = sum(d["used_cores"] for d in dynos.values()) * (
-            summary["ended"] - summary["started"]
-        )
-        lines.append(f"  dyno CPU per request: {1000 * cpu_s / summary['requests']:.2f} ms")
+    if cpu.get("ms_per_request") is not None:
+        lines.append(f"  dyno CPU per request: {cpu['ms_per_request']:.2f} ms")
     short = [name for name, d in dynos.items() if d["used_cores"] < MACHINE_SHORT * cpu["cores"]]
     if short and (summary["avg_ms"] or 0) >= QUEUEING_MS:
         lines.append(
