@@ -111,8 +111,8 @@ if REDIS_URL:
     CACHES = {
         "default": {
             # django-redis, not Django's built-in Redis backend: the built-in one builds a new
-            # redis-py client for every operation, which cost twice the CPU per read here and
-            # more than the database query it saves (benchmarks/README.md, "Page cache").
+            # redis-py client for every operation, which cost 1.7 to 2 times the CPU per read
+            # here, more than the database read it saves (benchmarks/README.md, "Page cache").
             "BACKEND": "django_prometheus.cache.backends.redis.RedisCache"
             if METRICS_ENABLED
             else "django_redis.cache.RedisCache",

@@ -1,11 +1,13 @@
-"""`python -m loadtests results --fixes`: runs each fix beside the test it fixes (8 then 9, 4
-then 4b, and 9 again with Redis stopped in the middle) at the default scales, and writes the
-table and the issue's acceptance lines into loadtests/README.md between the markers below.
+"""`python -m loadtests results --fixes`: runs each fix beside the test it fixes (8 then 9,
+alternating for a few rounds; 9 again with Redis stopped in the middle; 4 then 4b) at the
+default scales, and writes the table and the issue's acceptance lines into
+loadtests/README.md between the markers below.
 """
 
 from __future__ import annotations
 
 import json
+import statistics
 from pathlib import Path
 
 from loadtests import scenarios
@@ -15,10 +17,13 @@ from loadtests.runner import RunOptions, locust_workers, run
 
 MARKERS = ("<!-- fixes:start -->", "<!-- fixes:end -->")
 DEFAULT_DURATION_S = 60
+# Test 8 sits at its dynos' knee, where the machine's slow spells move the average most: 8 and
+# 9 alternate for this many rounds, and the acceptance lines read the median pair.
+ROUNDS = 3
+PAIRS = tuple((f"8 ({n})", f"9 ({n})") for n in range(1, ROUNDS + 1))
 # (label, test, Redis outage as a share of the duration): each partner runs before its fix.
 RUNS = (
-    ("8", "8", None),
-    ("9", "9", None),
+    *((label, test, None) for pair in PAIRS for label, test in zip(pair, "89", strict=True)),
     ("9, Redis stopped", "9", (1 / 3, 2 / 3)),
     ("4", "4", None),
     ("4b", "4b", None),
@@ -84,7 +89,7 @@ def table(summaries: dict[str, dict]) -> str:
             f"{s['db_connections_max'] or 0:.0f} | {_fix_column(s)} | "
             f"{', '.join(s['alerts_fired']) or '-'} |"
         )
-    seed8 = summaries["8"]["seed"]
+    seed8 = summaries[PAIRS[0][0]]["seed"]
     rows.append(
         f"| 8 (seed, Heroku) | waitress x2 | {seed8['users']:,} | "
         f"{seed8['requests_per_minute']:,} | - | {_ms(seed8['avg_ms'])} | - | - | - | - | - |"
@@ -94,9 +99,18 @@ def table(summaries: dict[str, dict]) -> str:
 
 def checks(s: dict[str, dict]) -> list[str]:
     """The issue's acceptance lines, each with its figure."""
-    eight, nine, outage, four, fixed = (s[label] for label, _, _ in RUNS)
-    queries_fall = 1 - (nine["db_queries_per_second"] or 0) / eight["db_queries_per_second"]
-    speedup = eight["avg_ms"] / nine["avg_ms"] if nine["avg_ms"] else float("inf")
+    pairs = [(s[eight], s[nine]) for eight, nine in PAIRS]
+    outage, four, fixed = (s[label] for label in ("9, Redis stopped", "4", "4b"))
+    queries_fall = statistics.median(
+        1 - (nine["db_queries_per_second"] or 0) / eight["db_queries_per_second"]
+        for eight, nine in pairs
+    )
+    speedups = [eight["avg_ms"] / nine["avg_ms"] for eight, nine in pairs]
+    speedup = statistics.median(speedups)
+    in_app = [
+        statistics.median(pair[i]["app_ms_per_request"] or 0 for pair in pairs) for i in (0, 1)
+    ]
+    errors_9 = max(nine["error_rate"] for _, nine in pairs)
     too_many = four["server_log_signs"].get("sorry, too many clients already", 0)
     pool_cap = fixed["pooler"]["pool_size"] + fixed["dynos"] * COLLECTOR_CONNECTIONS
     http_500 = outage["errors"].get("http_500", 0)
@@ -104,10 +118,12 @@ def checks(s: dict[str, dict]) -> list[str]:
     after = outage["redis_outage"].get("after") or {}
     lines = [
         (f"test 9's database queries per second fall by at least {QUERIES_FALL:.0%} from test 8's",
-         queries_fall >= QUERIES_FALL, f"-{queries_fall:.1%}"),
-        ("test 9 has no errors", nine["error_rate"] == 0, f"{nine['error_rate']:.1%}"),
+         queries_fall >= QUERIES_FALL, f"-{queries_fall:.1%}, median of {ROUNDS} pairs"),
+        (f"test 9 has no errors in any of {ROUNDS} runs", errors_9 == 0, f"at most {errors_9:.1%}"),
         (f"test 9's average is over {LARGE_FACTOR}x below test 8's", speedup > LARGE_FACTOR,
-         f"{_ms(eight['avg_ms'])} -> {_ms(nine['avg_ms'])}, /{speedup:.1f}"),
+         f"/{speedup:.1f}, median of {ROUNDS} pairs: "
+         + ", ".join(f"/{one:.1f}" for one in speedups)
+         + f"; time in the app {in_app[0]:.1f} ms -> {in_app[1]:.1f} ms"),
         ("test 4b has no errors where test 4 ran out of connections",
          fixed["error_rate"] == 0 and too_many > 0,
          f"{four['error_rate']:.1%} with \"too many clients\" x{too_many:,} -> "

@@ -88,18 +88,46 @@ def max_db_connections(samples: list[dict]) -> float | None:
     return max(totals, default=None)
 
 
+def _growth(
+    samples: list[dict], prefix: str, but: str | None = None
+) -> dict[str, tuple[float, float]]:
+    """Per target: seconds between its first and last sample, and how much the series
+    starting with `prefix` (summed over their labels, leaving out any series whose labels
+    contain `but`) grew in them."""
+    points: dict[str, list[tuple[float, float]]] = {}
+    for sample in samples:
+        values = [
+            v
+            for k, v in sample["metrics"].items()
+            if k.startswith(prefix) and not (but and but in k)
+        ]
+        if values:
+            points.setdefault(sample["target"], []).append((sample["t"], sum(values)))
+    return {
+        target: (p[-1][0] - p[0][0], p[-1][1] - p[0][1])
+        for target, p in points.items()
+        if len(p) > 1 and p[-1][0] > p[0][0]
+    }
+
+
 def db_queries_per_second(samples: list[dict]) -> float | None:
     """django_db_execute_total's growth over the sampled span, summed over the dynos."""
-    per_target: dict[str, list[tuple[float, float]]] = {}
-    for sample in samples:
-        executed = [
-            v for k, v in sample["metrics"].items() if k.startswith("django_db_execute_total")
-        ]
-        if executed:
-            per_target.setdefault(sample["target"], []).append((sample["t"], sum(executed)))
-    rates = [
-        (points[-1][1] - points[0][1]) / (points[-1][0] - points[0][0])
-        for points in per_target.values()
-        if len(points) > 1 and points[-1][0] > points[0][0]
-    ]
+    rates = [grew / span for span, grew in _growth(samples, "django_db_execute_total").values()]
     return sum(rates) if rates else None
+
+
+APP_LATENCY = "django_http_requests_latency_seconds_by_view_method"
+# Prometheus's and the sampler's own scrapes are not what the users asked for.
+SCRAPES = 'view="metrics"'
+
+
+def app_ms_per_request(samples: list[dict]) -> float | None:
+    """The time a request spent inside the app (from Django's first middleware to the
+    response), averaged over every dyno's requests. The rest of what the
+    user waited was spent in front of the app: the dyno's queue, the router, the network."""
+    seconds = _growth(samples, f"{APP_LATENCY}_sum", but=SCRAPES)
+    counts = _growth(samples, f"{APP_LATENCY}_count", but=SCRAPES)
+    requests = sum(grew for _, grew in counts.values())
+    if not requests:
+        return None
+    return 1000 * sum(grew for _, grew in seconds.values()) / requests

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
+from loadtests import sampler
 from loadtests.failures import kind_of_message
 from loadtests.scenarios import SEED_DURATION_S, Scenario
 from metrics.alerting.diagnosis import describe
@@ -91,6 +92,9 @@ def build(
         "alerts_fired": [alert.name for alert in alerts],
         "db_queries_per_second": _rounded(db_queries_per_second),
         "db_connections_max": _rounded(db_connections_max),
+        "app_ms_per_request": _rounded(
+            sampler.app_ms_per_request(sampler.read_samples(run_dir / "samples.jsonl"))
+        ),
         "seed": scenario.as_dict()["seed"],
         "offered_requests_per_minute": round(scenario.offered_requests_per_minute),
         "setup": scenario.setup,
@@ -132,6 +136,7 @@ def comparison(summary: dict, partner_run: Path, partner: dict) -> dict:
         "with_run": partner_run.name,
         "with_scale": partner.get("scale"),
         "avg_ms_ratio": ratio("avg_ms"),
+        "app_ms_ratio": ratio("app_ms_per_request"),
         "requests_per_minute_ratio": ratio("requests_per_minute"),
     }
 
@@ -186,12 +191,18 @@ def text(summary: dict) -> str:
             f"  database: at most {summary['db_connections_max']:.0f} connections of {cap}, "
             f"{summary['db_queries_per_second'] or 0:.0f} queries/s"
         )
+    if summary.get("app_ms_per_request") is not None:
+        lines.append(
+            f"  in the app: {summary['app_ms_per_request']:.1f} ms per request (the rest of the "
+            "average waited in front of it: the dyno's queue, the router)"
+        )
     lines += _dyno_cpu_lines(summary)
     if summary.get("comparison"):
         c = summary["comparison"]
+        in_app = f", in the app x{c['app_ms_ratio']}" if c.get("app_ms_ratio") else ""
         lines.append(
             f"  against test {c['with_test']} ({c['with_run']}, scale {c['with_scale']}): "
-            f"average x{c['avg_ms_ratio']}, requests/min x{c['requests_per_minute_ratio']}"
+            f"average x{c['avg_ms_ratio']}{in_app}, requests/min x{c['requests_per_minute_ratio']}"
         )
     if summary["load_generator_saturated"]:
         lines.append(

@@ -42,6 +42,12 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
     expected = summary["users"] * summary["duration_s"] / 15
     assert 0.75 * expected <= summary["requests"] <= 1.25 * expected, summary["requests"]
     assert_exporter_matches_locust(summary)
+    # The app's own time is part of what Locust waited for each request, never more.
+    assert 0 < summary["app_ms_per_request"] < summary["avg_ms"], summary
+    assert (
+        f"in the app: {summary['app_ms_per_request']:.1f} ms"
+        in (run_dir / "summary.txt").read_text()
+    )
     # Every worker's last report reached the master: the router logged what Locust counted,
     # give or take the requests in flight when the users stopped (some ms each at this load).
     assert -0.005 * summary["requests"] <= summary["router"]["locust_minus_router"] <= 0
