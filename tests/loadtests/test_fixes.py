@@ -1,6 +1,6 @@
 """The fixes, measured: the connection budget before a run (test 4 flagged, 4b passing), the
-`make plan` command, Redis stopped in the middle of a short test 9, and test 4 behind the
-run's own PgBouncer (test 4b)."""
+`make plan` command, Redis stopped in the middle of a short test 9, test 4 behind the run's
+own PgBouncer (test 4b), and how the fixes table reads its runs."""
 
 import contextlib
 import json
@@ -13,7 +13,7 @@ import psycopg2
 import pytest
 from django.conf import settings
 
-from loadtests import scenarios
+from loadtests import fixes_results, scenarios
 from loadtests.pgbouncer import POOL_SIZE, PgBouncer
 from loadtests.preflight import host_budget, scenario_budget
 from loadtests.processes import free_port
@@ -182,3 +182,34 @@ def test_clients_waiting_in_pgbouncer_fire_pooler_clients_waiting(test_database_
 def one_query(url: str) -> None:
     with contextlib.closing(psycopg2.connect(url)) as connection:
         connection.cursor().execute("SELECT 1")
+
+
+def test_the_fixes_table_reads_test_9_against_test_8_by_the_median_pair():
+    def pair(eight_ms: float, nine_ms: float) -> tuple[dict, dict]:
+        one = {"error_rate": 0.0, "db_queries_per_second": 1600.0, "app_ms_per_request": 7.0}
+        return one | {"avg_ms": eight_ms}, one | {
+            "avg_ms": nine_ms, "db_queries_per_second": 10.0, "app_ms_per_request": 4.5
+        }  # fmt: skip
+
+    outage = {
+        "errors": {}, "alerts_fired": ["PageCacheFailing"],
+        "cache": {"fallbacks_error": 3, "fallbacks_skipped": 900},
+        "redis_outage": {"after": {"hit_ratio": 0.99}},
+    }  # fmt: skip
+    four = {"error_rate": 0.4, "server_log_signs": {"sorry, too many clients already": 8000}}
+    fixed = {"error_rate": 0.0, "pooler": {"pool_size": 15}, "dynos": 1, "db_connections_max": 2}
+    # One pair falls 20x, the other two 2x and 3x: the median pair decides.
+    times = ((1000, 50), (800, 400), (900, 300))
+    summaries = {"9, Redis stopped": outage, "4": four, "4b": fixed}
+    for (eight, nine), ms in zip(fixes_results.PAIRS, times, strict=True):
+        summaries[eight], summaries[nine] = pair(*ms)
+    lines = fixes_results.checks(summaries)
+    assert lines[0].startswith("- holds: test 9's database queries per second fall")
+    assert lines[1].startswith("- holds: test 9 has no errors in any of 3 runs")
+    assert lines[2] == (
+        "- DOES NOT HOLD: test 9's average is over 10x below test 8's (/3.0, median of 3 pairs:"
+        " /20.0, /2.0, /3.0; time in the app 7.0 ms -> 4.5 ms)"
+    )
+    assert all(line.startswith("- holds") for line in lines[3:]), lines
+    summaries[fixes_results.PAIRS[1][1]]["error_rate"] = 0.01
+    assert fixes_results.checks(summaries)[1].startswith("- DOES NOT HOLD: test 9 has no errors")
