@@ -19,6 +19,9 @@ def manage(args, **env):
         stdout=subprocess.PIPE,
         stderr=subprocess.PIPE,
         text=True,
+        # Ctrl-C as in a terminal, even when the suite itself was started in the background
+        # (`make test &`), which leaves SIGINT ignored, and Python then never sees it.
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
     )
 
 
@@ -39,10 +42,15 @@ def test_an_interrupted_seed_leaves_the_table_as_it_was(seeded, django_db_blocke
         ["seed_data", "--count", "50000000", "--batch-size", "20000", "--truncate"],
         DATABASE_URL=seeded,
     )
-    # The first progress line means batches are being copied inside the transaction.
-    assert "rows" in process.stdout.readline()
-    process.send_signal(signal.SIGINT)
-    _, err = process.communicate(timeout=60)
+    try:
+        # The first progress line means batches are being copied inside the transaction.
+        assert "rows" in process.stdout.readline()
+        process.send_signal(signal.SIGINT)
+        _, err = process.communicate(timeout=60)
+    finally:
+        # A seed still running holds the table's lock and would fail the tests after this one.
+        process.kill()
+        process.wait()
     assert process.returncode != 0
     assert "Traceback" not in err
     assert "interrupted" in err

@@ -67,10 +67,13 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
 
 
 def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root):
-    run_dir, summary = run_scenario(runs_root, "4", 40)
-    # The share moves between runs here (18% to 61% seen; the seed saw 90%): how many router
-    # connections, and so greenlets each holding a connection, the load keeps open varies.
-    assert summary["error_rate"] >= 0.1, summary["errors"]
+    # At the seed's 5,000 users the dyno uses about 70% of its CPU share, and whether its
+    # stalls pile up enough router connections (each a greenlet holding a database
+    # connection) to pass 20 is chance: 18% to 61% errors seen, and 0.1% in one CI run whose
+    # dyno never reached its limit. At 7,500 the share is used up, requests pile up every
+    # run, and the errors came to 71% in each of three runs (the seed saw 90%).
+    run_dir, summary = run_scenario(runs_root, "4", 40, "--users", "7500")
+    assert summary["error_rate"] >= 0.3, summary["errors"]
     assert summary["server_log_signs"].get("sorry, too many clients already", 0) > 0
     samples = read_samples(run_dir / "samples.jsonl")
     assert max_db_connections(samples) >= HEROKU_HOBBY_MAX_CONNECTIONS
