@@ -74,6 +74,21 @@ def prometheus_over(data_dir: Path) -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_test_environment, django_db_blocker) -> Iterator[None]:
+    """The test database, whichever tests run. pytest-django's own sets up only the
+    databases that `django_db`-marked tests ask for, so a run of tests that only start
+    processes against `test_database_url` (`pytest tests/app/test_manage_commands.py`)
+    would get the developer's database, and `seeded` would replace its rows."""
+    from django.test.utils import setup_databases, teardown_databases
+
+    with django_db_blocker.unblock():
+        databases = setup_databases(verbosity=0, interactive=False, aliases={"default"})
+    yield
+    with django_db_blocker.unblock():
+        teardown_databases(databases, verbosity=0)
+
+
+@pytest.fixture(scope="session")
 def test_database_url(django_db_setup, django_db_blocker) -> str:
     """DATABASE_URL of pytest-django's test database, for processes the tests start."""
     from django.db import connection

@@ -171,9 +171,6 @@ def query(url: str, expr: str, at: float) -> list[dict]:
         return json.load(answer)["data"]["result"]
 
 
-# django_db: pytest-django creates the test database (which `app_url` serves) only for
-# tests that ask for it.
-@pytest.mark.django_db
 def test_host_run_with_drain_reads_the_routers_view_from_the_receiver(app_url, tmp_path):
     # A Heroku app in miniature: the app behind a router whose log reaches a drain receiver
     # through a Logplex; the run starts none of it and reads the receiver with --drain.

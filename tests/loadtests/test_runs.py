@@ -6,8 +6,6 @@ router, a Prometheus evaluating the repo's rules with shortened windows, and Loc
 
 import json
 
-import pytest
-
 from dashboards.checks import empty_queries
 from dashboards.panels import ROUTER, RULES
 from loadtests.dyno_cpu import DEFAULT_CORES
@@ -115,9 +113,6 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     assert comparison["with_test"] == "6" and comparison["requests_per_minute_ratio"] > 1.1
 
 
-# django_db: pytest-django creates the test database (which `app_url` serves) only for
-# tests that ask for it.
-@pytest.mark.django_db
 def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_path):
     done = cli(
         "run", "--test", "5", "--users", "20", "--duration", "10", "--host", app_url,
