@@ -105,7 +105,10 @@ def checks(s: dict[str, dict]) -> list[str]:
         1 - (nine["db_queries_per_second"] or 0) / eight["db_queries_per_second"]
         for eight, nine in pairs
     )
-    speedups = [eight["avg_ms"] / nine["avg_ms"] for eight, nine in pairs]
+    speedups = [
+        eight["avg_ms"] / nine["avg_ms"] if nine["avg_ms"] else float("inf")
+        for eight, nine in pairs
+    ]
     speedup = statistics.median(speedups)
     in_app = [
         statistics.median(pair[i]["app_ms_per_request"] or 0 for pair in pairs) for i in (0, 1)
