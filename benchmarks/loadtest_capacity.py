@@ -1,6 +1,7 @@
 """What one Waitress process serves behind the router, with every metric on.
 
     python -m benchmarks.loadtest_capacity [--seconds S] [--steps 10000,13000,16000]
+                                           [--dyno-cpu CORES] [--with-cache]
 
 First the seed's test 5 at its full load (5,000 users, 20,000 req/min; target: 0 errors and
 an average under the seed's 178 ms), then test 5's set-up at more users, one run per step,
@@ -10,9 +11,14 @@ a real `loadtests` run (embedded PostgreSQL capped at 20 connections, Caddy, Pro
 Locust) kept in runs/. The Waitress process may use the whole machine, as the performance
 target asks (`--dyno-cpu 0`, the default here); `--dyno-cpu 0.35` measures a local dyno of
 the load tests instead (loadtests/dyno_cpu.py).
+
+`--with-cache` runs every load twice in turn, without and with test 9's Redis cache on the
+same one process, and prints the ratios: what the cache buys one dyno in capacity, the
+figure behind test 9 against test 8 (loadtests/README.md).
 """
 
 import argparse
+import dataclasses
 import json
 import os
 from pathlib import Path
@@ -21,21 +27,49 @@ from loadtests import scenarios
 from loadtests.plan import SERVED_P95_MS
 from loadtests.runner import ROOT, RunOptions, locust_workers, run
 
+# The set-ups compared: test 5's Waitress process, and the same with test 9's Redis cache.
+PLAIN, CACHED = "waitress", "waitress_redis"
 
-def one_run(users: int, seconds: int, dyno_cpu: float) -> dict:
+
+def one_run(users: int, seconds: int, dyno_cpu: float, setup: str = PLAIN) -> dict:
     scenario = scenarios.get("5").scaled(users=users, duration_s=seconds)
-    options = RunOptions(scenario, ROOT / "runs", None, locust_workers(users))
+    options = RunOptions(
+        dataclasses.replace(scenario, setup=setup), ROOT / "runs", None, locust_workers(users)
+    )
     options.dyno_cpu = dyno_cpu or None
     run_dir = run(options)
     return json.loads(Path(run_dir, "summary.json").read_text())
 
 
+def cpu_per_request(s: dict) -> str:
+    ms = (s.get("dyno_cpu") or {}).get("ms_per_request")
+    return f"{ms:.2f} ms" if ms else "-"
+
+
 def line(label: str, s: dict) -> str:
     return (
-        f"| {label} | {s['users']:,} | {s['requests_per_minute']:,} | {s['error_rate']:.2%} "
-        f"| {s['avg_ms']:.0f} ms | {s['p95_ms']:.0f} ms | {s['max_ms']:.0f} ms "
-        f"| {s['locust_cpu_usage_max_ratio']:.0%} |"
+        f"| {label} | {s['setup']} | {s['users']:,} | {s['requests_per_minute']:,} "
+        f"| {s['error_rate']:.2%} | {s['avg_ms']:.0f} ms | {s['p95_ms']:.0f} ms "
+        f"| {s['max_ms']:.0f} ms | {cpu_per_request(s)} | {s['locust_cpu_usage_max_ratio']:.0%} |"
     )
+
+
+def sustains(s: dict) -> bool:
+    return s["error_rate"] == 0 and s["p95_ms"] is not None and s["p95_ms"] < SERVED_P95_MS
+
+
+def capacity(summaries: list[dict]) -> dict | None:
+    """The run with the most requests per minute among those the process sustained."""
+    served = [s for s in summaries if sustains(s)]
+    return max(served, key=lambda s: s["requests_per_minute"], default=None)
+
+
+def more(cached: float | None, plain: float | None) -> str:
+    return f"x{cached / plain:.2f}" if cached and plain else "-"
+
+
+def less(cached: float | None, plain: float | None) -> str:
+    return f"/{plain / cached:.1f}" if cached and plain else "-"
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -45,27 +79,58 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--dyno-cpu", type=float, default=0.0, help="cores for the process (0: the machine's)"
     )
+    parser.add_argument(
+        "--with-cache", action="store_true", help="also run each load with test 9's Redis cache"
+    )
     args = parser.parse_args(argv)
-    steps = [int(users) for users in args.steps.split(",")]
+    try:
+        steps = [int(users) for users in args.steps.split(",")]
+    except ValueError:
+        parser.error(f"--steps takes whole numbers of users, comma-separated: {args.steps!r}")
+    setups = [PLAIN, CACHED] if args.with_cache else [PLAIN]
 
-    rows = [line("test 5, seed load", one_run(5000, args.seconds, args.dyno_cpu))]
-    sustained = None
-    for users in steps:
-        summary = one_run(users, args.seconds, args.dyno_cpu)
-        rows.append(line("capacity step", summary))
-        if summary["error_rate"] == 0 and summary["p95_ms"] < SERVED_P95_MS:
-            sustained = summary
+    loads = [("test 5, seed load", 5000)] + [("capacity step", users) for users in steps]
+    runs = {setup: [] for setup in setups}
+    rows, comparisons = [], []
+    for label, users in loads:
+        pair = {}
+        for setup in setups:  # in turn at each load, so both see the same machine
+            pair[setup] = summary = one_run(users, args.seconds, args.dyno_cpu, setup)
+            runs[setup].append(summary)
+            rows.append(line(label, summary))
+        if args.with_cache:
+            plain, cached = pair[PLAIN], pair[CACHED]
+            rpm = more(cached["requests_per_minute"], plain["requests_per_minute"])
+            comparisons.append(
+                f"| {users:,} | {rpm} | {less(cached['avg_ms'], plain['avg_ms'])} "
+                f"| {cpu_per_request(plain)} -> {cpu_per_request(cached)} |"
+            )
+
     threads = os.environ.get("WAITRESS_THREADS", "8 (the app's default)")
     cpu = f"{args.dyno_cpu:g} of a core" if args.dyno_cpu else f"all {os.cpu_count()} cores"
     print(f"\nWaitress threads: {threads}; CPU: {cpu}; {args.seconds} s per run\n")
-    print("| run | users | req/min | errors | avg | p95 | max | Locust CPU |")
-    print("| --- | --- | --- | --- | --- | --- | --- | --- |")
+    print(
+        "| run | set-up | users | req/min | errors | avg | p95 | max | dyno CPU per request "
+        "| Locust CPU |"
+    )
+    print("| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |")
     print("\n".join(rows))
-    if sustained:
-        print(
-            f"\nOne Waitress process sustained {sustained['requests_per_minute']:,} req/min "
-            f"({sustained['users']:,} users) with 0 errors, p95 {sustained['p95_ms']:.0f} ms."
-        )
+    if comparisons:
+        print("\n| users | req/min, cache | average, cache | dyno CPU per request |")
+        print("| --- | --- | --- | --- |")
+        print("\n".join(comparisons))
+    best = {setup: capacity(summaries) for setup, summaries in runs.items()}
+    for setup, sustained in best.items():
+        if sustained:
+            print(
+                f"\n{setup}: one process sustained {sustained['requests_per_minute']:,} req/min "
+                f"({sustained['users']:,} users) with 0 errors, p95 {sustained['p95_ms']:.0f} ms."
+            )
+        else:
+            print(f"\n{setup}: no step was sustained (0 errors, p95 under {SERVED_P95_MS} ms).")
+    if args.with_cache and best[PLAIN] and best[CACHED]:
+        gain = best[CACHED]["requests_per_minute"] / best[PLAIN]["requests_per_minute"]
+        print(f"The cache's capacity against the database's: x{gain:.2f}.")
     return 0
 
 
