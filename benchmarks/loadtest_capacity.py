@@ -9,8 +9,9 @@ to find the highest load it sustains: 0 errors and a p95 under a second (the Hig
 alert's threshold; past it the queue, not the work, sets the response time). Every run is
 a real `loadtests` run (embedded PostgreSQL capped at 20 connections, Caddy, Prometheus,
 Locust) kept in runs/. The Waitress process may use the whole machine, as the performance
-target asks (`--dyno-cpu 0`, the default here); `--dyno-cpu 0.35` measures a local dyno of
-the load tests instead (loadtests/dyno_cpu.py).
+target asks (`--dyno-cpu 0`, the default here); `--dyno-cpu auto` measures a local dyno of
+the load tests instead, its share sized to this machine (loadtests/dyno_cpu.py), and
+`--dyno-cpu CORES` one of a given share.
 
 `--with-cache` runs every load twice in turn, without and with test 9's Redis cache on the
 same one process, and prints the ratios: what the cache buys one dyno in capacity, the
@@ -24,6 +25,7 @@ import os
 from pathlib import Path
 
 from loadtests import scenarios
+from loadtests.dyno_cpu import cores_argument
 from loadtests.plan import SERVED_P95_MS
 from loadtests.runner import ROOT, RunOptions, locust_workers, run
 
@@ -31,12 +33,12 @@ from loadtests.runner import ROOT, RunOptions, locust_workers, run
 PLAIN, CACHED = "waitress", "waitress_redis"
 
 
-def one_run(users: int, seconds: int, dyno_cpu: float, setup: str = PLAIN) -> dict:
+def one_run(users: int, seconds: int, dyno_cpu: float | None, setup: str = PLAIN) -> dict:
     scenario = scenarios.get("5").scaled(users=users, duration_s=seconds)
     options = RunOptions(
         dataclasses.replace(scenario, setup=setup), ROOT / "runs", None, locust_workers(users)
     )
-    options.dyno_cpu = dyno_cpu or None
+    options.dyno_cpu = dyno_cpu
     run_dir = run(options)
     return json.loads(Path(run_dir, "summary.json").read_text())
 
@@ -77,7 +79,10 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--seconds", type=int, default=120, help="per run (default 120)")
     parser.add_argument("--steps", default="10000,13000,16000", help="users per capacity step")
     parser.add_argument(
-        "--dyno-cpu", type=float, default=0.0, help="cores for the process (0: the machine's)"
+        "--dyno-cpu",
+        type=cores_argument,
+        default=0.0,
+        help="cores for the process (0: the machine's; auto: a local dyno's share)",
     )
     parser.add_argument(
         "--with-cache", action="store_true", help="also run each load with test 9's Redis cache"
@@ -107,7 +112,8 @@ def main(argv: list[str] | None = None) -> int:
             )
 
     threads = os.environ.get("WAITRESS_THREADS", "8 (the app's default)")
-    cpu = f"{args.dyno_cpu:g} of a core" if args.dyno_cpu else f"all {os.cpu_count()} cores"
+    cores = runs[PLAIN][0]["dyno_cpu"]["cores"]
+    cpu = f"{cores:g} of a core" if cores else f"all {os.cpu_count()} cores"
     print(f"\nWaitress threads: {threads}; CPU: {cpu}; {args.seconds} s per run\n")
     print(
         "| run | set-up | users | req/min | errors | avg | p95 | max | dyno CPU per request "

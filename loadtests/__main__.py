@@ -15,7 +15,6 @@ showing one page.
 from __future__ import annotations
 
 import argparse
-import os
 import signal
 import subprocess
 import sys
@@ -41,18 +40,6 @@ def positive_float(text: str) -> float:
         value = 0.0
     if not value > 0:
         raise argparse.ArgumentTypeError(f"must be a number above 0, got {text!r}")
-    return value
-
-
-def dyno_cores(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        value = -1.0
-    if not 0 <= value <= (os.cpu_count() or 1):
-        raise argparse.ArgumentTypeError(
-            f"must be 0 (no cap) or a share of this machine's {os.cpu_count()} cores, got {text!r}"
-        )
     return value
 
 
@@ -110,11 +97,12 @@ def parser() -> argparse.ArgumentParser:
     )
     one.add_argument(
         "--dyno-cpu",
-        type=dyno_cores,
-        default=dyno_cpu.DEFAULT_CORES,
+        type=dyno_cpu.cores_argument,
+        default=None,
         metavar="CORES",
-        help=f"each local dyno's CPU, as a Heroku dyno's share (default {dyno_cpu.DEFAULT_CORES}"
-        " of a core; 0: the whole machine)",
+        help="each local dyno's CPU, as a Heroku dyno's share (default auto: sized to this "
+        f"machine, {dyno_cpu.REFERENCE_CORES} of a core on the reference one; 0: the whole "
+        "machine)",
     )
     commands.add_parser(
         "demo",
@@ -171,7 +159,7 @@ def main(argv: list[str] | None = None) -> int:
         options = RunOptions(scenario, args.runs_dir, args.host, workers, args.redis_outage)
         options.host_dynos, options.host_threads = args.dynos, args.threads
         options.grafana = args.grafana
-        options.dyno_cpu = args.dyno_cpu or None
+        options.dyno_cpu = args.dyno_cpu
         options.drain = args.drain
         run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:

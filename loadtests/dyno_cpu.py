@@ -10,29 +10,101 @@ The quota is the kernel's CFS bandwidth control: cgroup v2's `cpu.max`, or v1's
 `cpu.cfs_quota_us` / `cpu.cfs_period_us`. Creating a cgroup needs root (or a delegated
 subtree); where that is not possible the run says why in one line and the dynos share the
 machine's CPU.
+
+The share is sized to the machine (`sized_cores`): a request's CPU moves with the host, and
+a fixed fraction of a core that made one dyno saturate where the seed's did on one machine
+(0.35, with requests at 0.7-0.8 ms of CPU) let it serve half as much again on a faster one
+(0.55 ms), where the seed's symptoms faded. The runner times a fixed piece of Python shaped
+like a request's work and scales the reference share by how much slower or faster this
+machine runs it than the machine where the reference was measured.
 """
 
 from __future__ import annotations
 
+import argparse
 import contextlib
 import os
+import time
 from dataclasses import dataclass
 from pathlib import Path
 
 import psutil
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
-# One local dyno, in cores. Chosen so one Waitress dyno saturates where the seed's did: at
-# 0.35 of a core here, test 6 (10,000 users) served 26,136 req/min at 12.7 s on average (the
-# seed: 21,500 at 9 s), and test 7's two dynos 37,213 req/min at 23 ms (the seed: 36,000 at
-# 215 ms). loadtests/README.md, "One dyno, one share of CPU", has the runs.
-DEFAULT_CORES = 0.35
+# One local dyno, in cores, on the machine where REFERENCE_WORK_S was measured (2 cores,
+# 2026-11-27): the share at which one Waitress dyno saturates where the seed's did. There,
+# test 6 (10,000 users) served 25,438 req/min at 12.0 s on average (the seed: 21,500 at 9 s)
+# and test 7's two dynos 37,701 req/min at 4 ms (the seed: 36,000 at 215 ms), as 0.35 of a
+# core had on the slower machine of the tables in loadtests/README.md ("One dyno, one share
+# of CPU").
+REFERENCE_CORES = 0.25
+# host_work_seconds() on that machine, quiet: the least of several runs of 9 tries each.
+REFERENCE_WORK_S = 0.0101
+# A sized share stays within these: below, CFS's 100 ms period leaves a dyno mostly stopped;
+# above, the machine would be too slow to host two dynos beside Locust.
+MIN_CORES, MAX_CORES = 0.1, 1.0
 # CFS's default accounting period; the quota is this share of it.
 PERIOD_US = 100_000
 # A dyno's weight against everything else on the machine, as a multiple of a process's: a
 # Heroku dyno gets its share whatever the load generator does, so here a dyno's CPU comes
 # before Locust's, up to its quota. Without it a busy Locust kept a dyno below its share.
 WEIGHT = 4
+
+
+def _request_shaped_work() -> int:
+    """Calls, attribute and dict lookups, string building: what Waitress and Django do."""
+
+    class Request:
+        def __init__(self, path: str, headers: dict):
+            self.path, self.headers, self.meta = path, headers, {}
+
+        def header(self, name: str) -> str:
+            return self.headers.get(name.lower(), "")
+
+    total = 0
+    for i in range(1200):
+        request = Request(f"/page/{i}", {f"x-{j}": str(j) for j in range(10)})
+        for k in range(25):
+            request.meta[f"HTTP_X_{k % 20}"] = request.header(f"X-{k % 10}").upper()
+        total += len(request.meta) + sum(len(part) for part in request.path.split("/"))
+    return total
+
+
+def host_work_seconds(tries: int = 9) -> float:
+    """The CPU seconds this machine takes for `_request_shaped_work`: the least of `tries`,
+    so a moment when other processes share the core does not count."""
+    best = float("inf")
+    for _ in range(tries):
+        started = time.process_time()
+        _request_shaped_work()
+        best = min(best, time.process_time() - started)
+    return best
+
+
+def cores_for(work_s: float) -> float:
+    """The reference share, scaled by how much longer this machine takes for the same work."""
+    return round(min(MAX_CORES, max(MIN_CORES, REFERENCE_CORES * work_s / REFERENCE_WORK_S)), 3)
+
+
+def sized_cores() -> float:
+    """One local dyno's share of CPU on this machine."""
+    return cores_for(host_work_seconds())
+
+
+def cores_argument(text: str) -> float | None:
+    """`--dyno-cpu`: `auto` (None: sized to this machine), 0 (no cap) or a share in cores."""
+    if text == "auto":
+        return None
+    try:
+        value = float(text)
+    except ValueError:
+        value = -1.0
+    if not 0 <= value <= (os.cpu_count() or 1):
+        raise argparse.ArgumentTypeError(
+            f"must be auto, 0 (no cap) or a share of this machine's {os.cpu_count()} cores, "
+            f"got {text!r}"
+        )
+    return value
 
 
 class Unavailable(RuntimeError):

@@ -71,8 +71,9 @@ class RunOptions:
     # stack's Prometheus; --show-page: print one page through the router first (make demo).
     grafana: bool = False
     show_page: bool = False
-    # Each local dyno's share of CPU, in cores (loadtests.dyno_cpu); None: the machine's.
-    dyno_cpu: float | None = dyno_cpu.DEFAULT_CORES
+    # Each local dyno's share of CPU, in cores (loadtests.dyno_cpu): None sizes it to this
+    # machine (dyno_cpu.sized_cores), 0 leaves the dynos the whole machine.
+    dyno_cpu: float | None = None
     # --drain: with --host, the /metrics URL of the drain receiver the app's log drain feeds.
     drain: str | None = None
 
@@ -246,7 +247,7 @@ def check_exposed_ports_free(dynos: int) -> None:
 
 def dyno_cpu_cores(options: RunOptions) -> tuple[float | None, str | None]:
     """The CPU each local dyno gets, and why it is not capped when it cannot be."""
-    if options.host or not options.dyno_cpu:
+    if options.host or options.dyno_cpu == 0:
         return None, None
     try:
         dyno_cpu.hierarchy()
@@ -255,7 +256,7 @@ def dyno_cpu_cores(options: RunOptions) -> tuple[float | None, str | None]:
             f"dynos not CPU-capped ({reason}): each may use the whole machine, unlike a Heroku "
             "dyno, so tests 3 and 6 to 9 may need a larger --scale to show their symptom"
         )
-    return options.dyno_cpu, None
+    return options.dyno_cpu or dyno_cpu.sized_cores(), None
 
 
 def dyno_cpu_use(dynos, before: dict, seconds: float) -> dict[str, dict]:
@@ -313,6 +314,9 @@ def run(options: RunOptions) -> Path:
     print(budget)
     if not_capped:
         print(not_capped)
+    elif cpu_cores:
+        sized = " (sized to this machine)" if options.dyno_cpu is None else ""
+        print(f"Each dyno: {cpu_cores:g} of a core{sized}")
     with contextlib.ExitStack() as stack:
         target, dynos, beside, drain = (
             (options.host, [], services.Services(env={}), None)
@@ -367,7 +371,12 @@ def run(options: RunOptions) -> Path:
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
         result["connection_budget"] = budget
-        result["dyno_cpu"] = {"cores": cpu_cores, "dynos": cpu_use, "note": not_capped}
+        result["dyno_cpu"] = {
+            "cores": cpu_cores,
+            "sized_to_host": bool(cpu_cores) and options.dyno_cpu is None,
+            "dynos": cpu_use,
+            "note": not_capped,
+        }
         if cpu_use and result["requests"]:
             # What a request costs the dynos: the figure a cache or a leaner stack must lower.
             cpu_s = sum(d["used_cores"] for d in cpu_use.values()) * (ended - started)

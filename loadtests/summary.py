@@ -223,7 +223,8 @@ def _dyno_cpu_lines(summary: dict) -> list[str]:
         f"{name} {d['used_cores']:.2f} (at the limit {d['held_share']:.0%} of the time)"
         for name, d in dynos.items()
     )
-    lines = [f"  dyno CPU: {cpu['cores']:g} of a core each; used during the load: {used}"]
+    sized = " (sized to this machine)" if cpu.get("sized_to_host") else ""
+    lines = [f"  dyno CPU: {cpu['cores']:g} of a core each{sized}; used during the load: {used}"]
     if cpu.get("ms_per_request") is not None:
         lines.append(f"  dyno CPU per request: {cpu['ms_per_request']:.2f} ms")
     short = [name for name, d in dynos.items() if d["used_cores"] < MACHINE_SHORT * cpu["cores"]]

@@ -17,6 +17,7 @@ from tests.loadtests.helpers import cli
         (["run", "--test", "5", "--scale", "lots"], "--scale: must be a number above 0"),
         (["run", "--test", "5", "--duration", "0"], "--duration: must be a whole number"),
         (["run", "--test", "5", "--workers", "-2"], "--workers must be 0 or more"),
+        (["run", "--test", "5", "--dyno-cpu", "half"], "--dyno-cpu: must be auto, 0 (no cap)"),
         (["run", "--test", "5", "--host", "example.com"], "--host must be an http:// or https://"),
         (["run", "--test", "5", "--drain", "http://127.0.0.1:1/metrics"], "use it with --host"),
         (

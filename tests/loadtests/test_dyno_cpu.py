@@ -1,5 +1,6 @@
 """A local dyno's CPU share: a real cgroup with a CFS quota, holding a real busy process."""
 
+import argparse
 import json
 import os
 import sys
@@ -46,3 +47,26 @@ def test_a_capped_process_gets_at_most_its_share_and_is_throttled(limit, tmp_pat
 def test_the_cgroup_is_gone_after_its_process(limit):
     limit.remove()
     assert not limit.path.exists()
+
+
+def test_the_share_follows_how_long_this_machine_takes_for_the_same_python():
+    reference = dyno_cpu.REFERENCE_WORK_S
+    assert dyno_cpu.cores_for(reference) == dyno_cpu.REFERENCE_CORES
+    # A machine that takes 40% longer gets a share 40% larger: it serves the same requests.
+    assert dyno_cpu.cores_for(1.4 * reference) == pytest.approx(1.4 * dyno_cpu.REFERENCE_CORES)
+    assert dyno_cpu.cores_for(reference / 100) == dyno_cpu.MIN_CORES
+    assert dyno_cpu.cores_for(reference * 100) == dyno_cpu.MAX_CORES
+    # Measured for real on this machine: a share within the bounds.
+    assert dyno_cpu.MIN_CORES <= dyno_cpu.sized_cores() <= dyno_cpu.MAX_CORES
+
+
+@pytest.mark.parametrize("text", ["x", "-0.1", "1e9", ""])
+def test_a_bad_dyno_cpu_is_one_line_naming_the_choices(text):
+    with pytest.raises(argparse.ArgumentTypeError, match="must be auto, 0"):
+        dyno_cpu.cores_argument(text)
+
+
+def test_dyno_cpu_takes_auto_a_share_or_no_cap():
+    assert dyno_cpu.cores_argument("auto") is None
+    assert dyno_cpu.cores_argument("0.25") == 0.25
+    assert dyno_cpu.cores_argument("0") == 0
