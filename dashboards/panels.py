@@ -385,12 +385,13 @@ WAITRESS_PANELS = (
         title="Dyno CPU",
         kind="timeseries",
         what="CPU the app process of each dyno uses, in cores (process_cpu_seconds_total). A "
-        "local dyno is capped at a share of a core as a Heroku dyno is (0.35 unless "
-        "--dyno-cpu says otherwise, loadtests/dyno_cpu.py); the run's summary gives its CPU "
-        "per request.",
+        "local dyno is capped at a share of a core as a Heroku dyno is (sized to the machine, "
+        "0.25 to 0.35, unless --dyno-cpu says otherwise, loadtests/dyno_cpu.py); the run's "
+        "summary gives the share and the CPU per request.",
         healthy="below the dyno's share, with room to spare.",
-        failing="flat at the share (0.35 locally) while the Waitress queue grows: the dyno is "
-        "out of CPU, and more dynos (the seed's test 7) are the fix, not more threads.",
+        failing="flat at the share (the run's summary gives it) while the Waitress queue "
+        "grows: the dyno is out of CPU, and more dynos (the seed's test 7) are the fix, not "
+        "more threads.",
         queries=(
             Query(
                 f'sum by (dyno) (rate(process_cpu_seconds_total{{job="app", {APP}}}{WINDOW}))',

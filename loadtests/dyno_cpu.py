@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import contextlib
+import functools
 import os
 import time
 from dataclasses import dataclass
@@ -38,7 +39,7 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 # core had on the slower machine of the tables in loadtests/README.md ("One dyno, one share
 # of CPU").
 REFERENCE_CORES = 0.25
-# host_work_seconds() on that machine, quiet: the least of several runs of 9 tries each.
+# host_work_seconds() on that machine, quiet (10.0-10.3 ms in five runs).
 REFERENCE_WORK_S = 0.0101
 # A sized share stays within these: below, CFS's 100 ms period leaves a dyno mostly stopped;
 # above, the machine would be too slow to host two dynos beside Locust.
@@ -70,7 +71,7 @@ def _request_shaped_work() -> int:
     return total
 
 
-def host_work_seconds(tries: int = 9) -> float:
+def host_work_seconds(tries: int = 15) -> float:
     """The CPU seconds this machine takes for `_request_shaped_work`: the least of `tries`,
     so a moment when other processes share the core does not count."""
     best = float("inf")
@@ -86,8 +87,10 @@ def cores_for(work_s: float) -> float:
     return round(min(MAX_CORES, max(MIN_CORES, REFERENCE_CORES * work_s / REFERENCE_WORK_S)), 3)
 
 
+@functools.cache
 def sized_cores() -> float:
-    """One local dyno's share of CPU on this machine."""
+    """One local dyno's share of CPU on this machine: measured once per process, so the runs
+    that `results` compares in turn all get the same share."""
     return cores_for(host_work_seconds())
 
 
