@@ -5,8 +5,8 @@
 
 (`make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]`.) Exit status 1 when the set-up
 cannot fit the limit. Throughput per dyno comes from the best run in runs/ that served a
-Waitress set-up on dynos capped at a dyno's CPU share (loadtests/dyno_cpu.py) with no errors
-and a p95 under a second, unless --rpm-per-dyno gives it.
+Waitress set-up on dynos capped at the CPU share sized to the machine (loadtests/dyno_cpu.py)
+with no errors and a p95 under a second, unless --rpm-per-dyno gives it.
 """
 
 from __future__ import annotations
@@ -27,9 +27,9 @@ SERVED_P95_MS = 1000
 
 
 def measured_rpm_per_dyno(runs_dir: Path) -> tuple[float, str] | None:
-    """The highest requests per minute per dyno among local Waitress runs on CPU-capped dynos
-    (an uncapped run measures the laptop, not a dyno) that had no errors and a p95 under a
-    second."""
+    """The highest requests per minute per dyno among local Waitress runs on dynos capped at
+    the share sized to the machine (an uncapped run measures the laptop, and a share set by
+    hand another size of dyno) that had no errors and a p95 under a second."""
     best = None
     for path in runs_dir.glob("*/summary.json"):
         try:
@@ -39,7 +39,7 @@ def measured_rpm_per_dyno(runs_dir: Path) -> tuple[float, str] | None:
                 summary["error_rate"] == 0
                 and summary["p95_ms"] is not None
                 and summary["p95_ms"] < SERVED_P95_MS
-                and (summary.get("dyno_cpu") or {}).get("cores")
+                and (summary.get("dyno_cpu") or {}).get("sized_to_host")
                 and not summary.get("load_generator_saturated")
             )
             rpm = summary["requests_per_minute"] / dynos

@@ -61,24 +61,26 @@ def test_make_plan_answers_in_one_line_with_its_exit_status(args, status, says):
     assert len(output) == 1 and says in output[0], output
 
 
-def test_make_plan_sizes_from_the_best_run_a_capped_dyno_served(tmp_path):
+def test_make_plan_sizes_from_the_best_run_a_sized_dyno_served(tmp_path):
     def run(name: str, rpm: int, p95_ms: float, cores: float | None, dynos: int = 1) -> None:
         (tmp_path / name).mkdir()
+        cpu = {"cores": cores, "sized_to_host": name.startswith("sized")}
         summary = {
             "setup": "waitress", "dynos": dynos, "error_rate": 0.0,
-            "requests_per_minute": rpm, "p95_ms": p95_ms, "dyno_cpu": {"cores": cores},
+            "requests_per_minute": rpm, "p95_ms": p95_ms, "dyno_cpu": cpu,
         }  # fmt: skip
         (tmp_path / name / "summary.json").write_text(json.dumps(summary))
 
     run("uncapped-test5", 60_000, 40, None)  # the laptop, not a dyno
-    run("capped-test6", 28_000, 18_000, 0.35)  # saturated: the queue set the figure
-    run("capped-test7", 37_000, 900, 0.35, dynos=2)  # 18,500 per dyno
-    run("capped-test5", 18_000, 160, 0.35)
+    run("by-hand-test5", 30_000, 40, 0.5)  # a bigger dyno than the machine's sized one
+    run("sized-test6", 28_000, 18_000, 0.25)  # saturated: the queue set the figure
+    run("sized-test7", 37_000, 900, 0.25, dynos=2)  # 18,500 per dyno
+    run("sized-test5", 18_000, 160, 0.25)
     done = plan(
         "--dynos", "2", "--threads", "8", "--target-rpm", "60000", "--runs-dir", str(tmp_path)
     )
     assert done.returncode == 0, done.stderr
-    assert "at 18,500 req/min per dyno (runs/capped-test7) needs 4 dyno(s)" in done.stdout
+    assert "at 18,500 req/min per dyno (runs/sized-test7) needs 4 dyno(s)" in done.stdout
     assert "more than the 2 the connection limit allows: add a pooler" in done.stdout
 
 
