@@ -26,7 +26,7 @@ from pathlib import Path
 
 from loadtests import scenarios
 from loadtests.dyno_cpu import cores_argument
-from loadtests.plan import SERVED_P95_MS
+from loadtests.plan import SERVED_P95_MS, served
 from loadtests.runner import ROOT, RunOptions, locust_workers, run
 
 # The set-ups compared: test 5's Waitress process, and the same with test 9's Redis cache.
@@ -56,14 +56,10 @@ def line(label: str, s: dict) -> str:
     )
 
 
-def sustains(s: dict) -> bool:
-    return s["error_rate"] == 0 and s["p95_ms"] is not None and s["p95_ms"] < SERVED_P95_MS
-
-
 def capacity(summaries: list[dict]) -> dict | None:
     """The run with the most requests per minute among those the process sustained."""
-    served = [s for s in summaries if sustains(s)]
-    return max(served, key=lambda s: s["requests_per_minute"], default=None)
+    sustained = [s for s in summaries if served(s)]
+    return max(sustained, key=lambda s: s["requests_per_minute"], default=None)
 
 
 def more(cached: float | None, plain: float | None) -> str:

@@ -26,6 +26,12 @@ DEFAULT_LIMIT = 20
 SERVED_P95_MS = 1000
 
 
+def served(summary: dict) -> bool:
+    """The run served its load: no errors and a p95 under SERVED_P95_MS."""
+    p95 = summary["p95_ms"]
+    return summary["error_rate"] == 0 and p95 is not None and p95 < SERVED_P95_MS
+
+
 def measured_rpm_per_dyno(runs_dir: Path) -> tuple[float, str] | None:
     """The highest requests per minute per dyno among local Waitress runs on dynos capped at
     the share sized to the machine (an uncapped run measures the laptop, and a share set by
@@ -35,17 +41,15 @@ def measured_rpm_per_dyno(runs_dir: Path) -> tuple[float, str] | None:
         try:
             summary = json.loads(path.read_text())
             setup, dynos = summary["setup"], summary.get("dynos", 1)
-            served = (
-                summary["error_rate"] == 0
-                and summary["p95_ms"] is not None
-                and summary["p95_ms"] < SERVED_P95_MS
+            counts = (
+                served(summary)
                 and (summary.get("dyno_cpu") or {}).get("sized_to_host")
                 and not summary.get("load_generator_saturated")
             )
             rpm = summary["requests_per_minute"] / dynos
         except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
             continue
-        if served and setup.startswith("waitress") and (best is None or rpm > best[0]):
+        if counts and setup.startswith("waitress") and (best is None or rpm > best[0]):
             best = (rpm, path.parent.name)
     return best
 
