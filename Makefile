@@ -15,10 +15,13 @@ SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 help:
 	@echo "make demo | make test | make loadtest TEST=N | make drain | make plan | make benchmarks"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@# requirements.txt installs the instrumentation package as Heroku does; here it is made
+	@# editable, so a change under metrics/dyno_metrics/ needs no reinstall.
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 venv: $(STAMP)

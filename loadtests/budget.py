@@ -12,7 +12,7 @@ from __future__ import annotations
 import math
 from dataclasses import dataclass
 
-# The metrics collector's own connection (metrics/postgres.py), one per app process.
+# The metrics collector's own connection (metrics/dyno_metrics/postgres.py), one per app process.
 COLLECTOR_CONNECTIONS = 1
 
 
