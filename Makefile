@@ -53,6 +53,7 @@ test: venv system-packages lint
 dashboards: venv
 	$(PY) -m dashboards.build
 
+# make rules [RUNBOOK_BASE_URL=https://...] [APP_JOBS='app|my-app'] (metrics/alerting/README.md)
 rules: venv
 	$(PY) -m metrics.alerting.build
 
