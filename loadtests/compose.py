@@ -3,10 +3,9 @@ listens where the stack's containers reach the host, and tells the stack's Prome
 the run is, in targets files of its own that it removes at the end.
 
 The containers reach the host as host.docker.internal, which the compose file maps to
-`host-gateway`: Docker Engine's default bridge address (docker0's, 172.17.0.1 by default;
-https://docs.docker.com/reference/cli/dockerd/#configure-host-gateway-ip). A server bound
-to that address answers the containers but not other machines on the network, as one
-bound to 0.0.0.0 would.
+`host-gateway`: on Linux, Docker Engine's default bridge address (docker0's, 172.17.0.1 by
+default; https://github.com/moby/moby/pull/40007). A server bound to that address answers
+the containers but not other machines on the network, as one bound to 0.0.0.0 would.
 """
 
 from __future__ import annotations
@@ -36,9 +35,9 @@ def listen_address(interface: str = BRIDGE) -> tuple[str, str | None]:
         if address.family == socket.AF_INET:
             return address.address, None
     return "127.0.0.1", (
-        f"--grafana: no {interface} interface (Docker Engine not running here), so the run "
-        "listens on 127.0.0.1 only: containers reach it where Docker forwards "
-        "host.docker.internal to the host's loopback (Docker Desktop); start Docker first"
+        f"--grafana: no {interface} interface here, so the run listens on 127.0.0.1 only, which "
+        "Docker Desktop's host.docker.internal reaches; with Docker Engine on Linux, start "
+        "Docker first or the stack cannot see the run"
     )
 
 

@@ -54,19 +54,17 @@ class WatchedRun:
     def _watch(self) -> None:
         root = psutil.Process(self.runner.pid)
         while self._watching:
-            with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error, OSError):
                 for child in root.children(recursive=True):
-                    self._record(child)
+                    if child.pid not in self.seen:
+                        self.seen[child.pid] = child
+                        self.groups.add(os.getpgid(child.pid))
+                # One reading of the machine's sockets, not one per process: cheaper on a
+                # machine with many connections.
+                for socket in psutil.net_connections(kind="inet"):
+                    if socket.status == psutil.CONN_LISTEN and socket.pid in self.seen:
+                        self.ports.add(socket.laddr.port)
             time.sleep(0.02)
-
-    def _record(self, child: psutil.Process) -> None:
-        with contextlib.suppress(psutil.Error):
-            if child.pid not in self.seen:
-                self.seen[child.pid] = child
-                self.groups.add(os.getpgid(child.pid))
-            for socket in child.net_connections(kind="inet"):
-                if socket.status == psutil.CONN_LISTEN:
-                    self.ports.add(socket.laddr.port)
 
     @property
     def run_dir(self) -> Path | None:
@@ -86,8 +84,8 @@ class WatchedRun:
         """The runner's descendant whose command line holds `marker`, once it exists."""
 
         def match():
-            for child in list(self.seen.values()):
-                with contextlib.suppress(psutil.Error):
+            for child in psutil.Process(self.runner.pid).children(recursive=True):
+                with contextlib.suppress(psutil.Error, OSError):
                     if marker in " ".join(child.cmdline()):
                         return child
             return None
@@ -102,7 +100,7 @@ class WatchedRun:
         deadline = time.monotonic() + STAGE_TIMEOUT_S
         while time.monotonic() < deadline:
             for child in psutil.Process(self.runner.pid).children():
-                with contextlib.suppress(psutil.Error):
+                with contextlib.suppress(psutil.Error, OSError):
                     if marker in " ".join(child.cmdline()):
                         return child
         pytest.fail(f"no process {marker!r} after {log} appeared")
@@ -126,7 +124,7 @@ class WatchedRun:
         groups = self.groups - {os.getpgid(0)}
         left = []
         for process in psutil.process_iter(["pid", "cmdline", "status"]):
-            with contextlib.suppress(psutil.Error):
+            with contextlib.suppress(psutil.Error, OSError):
                 ours = os.getpgid(process.pid) in groups or (
                     process.pid in self.seen and self.seen[process.pid].is_running()
                 )
@@ -137,7 +135,7 @@ class WatchedRun:
             left += [f"cgroup {path}" for path in root.glob(f"cce-{self.runner.pid}-*")]
         for socket in psutil.net_connections(kind="inet"):
             if socket.status == psutil.CONN_LISTEN and socket.laddr.port in self.ports:
-                with contextlib.suppress(psutil.Error):
+                with contextlib.suppress(psutil.Error, OSError):
                     owner = psutil.Process(socket.pid)
                     if owner.create_time() <= self.exited_at:  # not a newcomer on the port
                         left.append(f"port {socket.laddr.port}: {owner.name()}")
