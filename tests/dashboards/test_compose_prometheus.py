@@ -1,7 +1,8 @@
 """The compose stack's Prometheus (metrics/prometheus.yml with its rules and targets, paths
 relative as the compose file mounts them) run for real with nothing else running: no target
 down, no alert pending or firing, the Heroku job off. A --grafana run's targets files
-(loadtests.compose) appear as targets with their labels."""
+(loadtests.compose) appear as targets with their labels, and the stack's own receiver, once
+listed, as job "drain"."""
 
 import json
 import subprocess
@@ -104,24 +105,27 @@ def test_with_nothing_running_no_target_is_down_and_no_alert_fires(stack):
     assert len(api(port, "rules")["groups"]) >= 7
 
 
-def test_a_grafana_runs_targets_files_are_scraped_with_their_labels(stack):
+def test_a_grafana_runs_targets_files_and_the_stacks_receiver_are_scraped_as_listed(stack):
     port, mirror, server = stack
     groups = compose.targets({"web.1": 8000, "web.2": 8001}, 9646, drain=True)
     files = compose.write_targets(groups, mirror / "targets")
+    # The stack's own receiver, once listed, is scraped as job "drain" too.
+    (mirror / "targets" / "drain-stack.json").write_text('[{"targets": ["drain:8088"]}]')
     host = compose.CONTAINER_HOST
 
-    def the_runs():
+    def listed():
         return {
             (t["labels"]["job"], t["labels"]["instance"], t["labels"].get("dyno"))
             for t in api(port, "targets")["activeTargets"]
-            if t["labels"]["instance"].startswith(host)
+            if not t["labels"]["instance"].startswith("127.0.0.1:")
         }
 
-    assert wait_until("the run's targets", lambda: len(the_runs()) == 4 and the_runs(), server) == {
+    assert wait_until("the new targets", lambda: len(listed()) == 5 and listed(), server) == {
         ("app", f"{host}:8000", "web.1"),
         ("app", f"{host}:8001", "web.2"),
         ("locust", f"{host}:9646", None),
         ("drain", f"{host}:8088", None),
+        ("drain", "drain:8088", None),
     }
     compose.remove_targets(files)
     assert not any(path.exists() for path in files)
