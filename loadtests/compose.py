@@ -18,14 +18,13 @@ from pathlib import Path
 import psutil
 
 from loadtests import lifeline
-from loadtests.setups import EXPOSED_DRAIN_PORT
+from loadtests.setups import CONTAINER_HOST, EXPOSED_DRAIN_PORT
 
 ROOT = Path(__file__).resolve().parent.parent
 BRIDGE = "docker0"
 # The compose Prometheus reads these beside the user's own (metrics/prometheus.yml); git
 # ignores them (.gitignore: metrics/targets/run-*.json).
 TARGETS_DIR = ROOT / "metrics" / "targets"
-CONTAINER_HOST = "host.docker.internal"
 
 
 def listen_address(interface: str = BRIDGE) -> tuple[str, str | None]:

@@ -22,6 +22,8 @@ LOCAL_HOSTS = "127.0.0.1,localhost"
 # Where the compose stack's Prometheus finds a --grafana run (the targets files the run writes,
 # loadtests.compose; the run's own drain receiver stands where a host's `make drain` would).
 EXPOSED_FIRST_APP_PORT = 8000
+# The name the stack's containers reach the host by (`extra_hosts: host-gateway`).
+CONTAINER_HOST = "host.docker.internal"
 EXPOSED_EXPORTER_PORT = 9646
 EXPOSED_DRAIN_PORT = 8088
 
@@ -131,6 +133,14 @@ class Dyno:
         return f"http://{self.address}/metrics"
 
 
+def allowed_hosts(setup: Setup, exposed_on: str | None = None) -> str:
+    """A dyno's ALLOWED_HOSTS: the public host name if the set-up serves the page, loopback,
+    and with `exposed_on` the names the compose stack's Prometheus and the run's own use to
+    scrape it there (without them /metrics answers 400 to both)."""
+    allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
+    return f"{allowed},{exposed_on},{CONTAINER_HOST}" if exposed_on else allowed
+
+
 def start_dynos(
     setup: Setup,
     count: int,
@@ -146,7 +156,7 @@ def start_dynos(
     that address (the Docker bridge's, loadtests.compose) and ports 8000, 8001, ..., so the
     compose stack's Prometheus reaches them (`make loadtest GRAFANA=1`). `cpu_cores`: each
     dyno in a cgroup of its own capped at that share of a core, as a Heroku dyno is."""
-    allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
+    allowed = allowed_hosts(setup, exposed_on)
     # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
     secret_key = secrets.token_urlsafe(50)
     dynos: list[Dyno] = []
