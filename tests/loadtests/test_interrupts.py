@@ -92,18 +92,25 @@ class WatchedRun:
 
         return self.wait_for(f"process {marker!r}", match)
 
-    def new_child(self, log: str, marker: str) -> psutil.Process:
-        """The runner's child whose command line holds `marker`, found the moment it starts
-        (its log file appears just before): within milliseconds, while the runner's
-        readiness check (every 0.2 s) has not yet seen it answer."""
+    def frozen_at_new_child(self, log: str, marker: str) -> psutil.Process:
+        """The runner's child whose command line holds `marker`, caught as it starts: the
+        moment its log file appears (just before it starts) the runner is frozen (SIGSTOP),
+        so it cannot see the child answer while the test looks for it. The runner stays
+        frozen until `resume()`."""
         self.wait_for(log, lambda: self.run_dir and (self.run_dir / log).exists())
         deadline = time.monotonic() + STAGE_TIMEOUT_S
         while time.monotonic() < deadline:
+            self.signal(signal.SIGSTOP)
             for child in psutil.Process(self.runner.pid).children():
                 with contextlib.suppress(psutil.Error, OSError):
                     if marker in " ".join(child.cmdline()):
                         return child
+            self.resume()  # frozen between opening the log and starting the child
+            time.sleep(0.001)
         pytest.fail(f"no process {marker!r} after {log} appeared")
+
+    def resume(self) -> None:
+        self.signal(signal.SIGCONT)
 
     def signal(self, signum: int) -> None:
         os.kill(self.runner.pid, signum)
@@ -179,10 +186,11 @@ def test_sigterm_while_the_database_is_migrated_stops_the_database_it_started(
 
 def test_ctrl_c_twice_in_prometheus_readiness_wait_kills_it_at_once(database_running, tmp_path):
     run = WatchedRun(tmp_path / "runs")
-    prometheus = run.new_child("prometheus.log", "--storage.tsdb.path")
+    prometheus = run.frozen_at_new_child("prometheus.log", "--storage.tsdb.path")
     # Frozen, it never answers the readiness check, nor the SIGTERM of the first Ctrl-C.
     prometheus.suspend()
     run.signal(signal.SIGINT)
+    run.resume()
     # The second Ctrl-C once the stopping has reached Prometheus (its SIGTERM is pending).
     run.wait_for("Prometheus's SIGTERM", lambda: sigterm_pending(prometheus.pid))
     run.signal(signal.SIGINT)
