@@ -172,6 +172,15 @@ def database_running():
     embedded_db.ensure_server(DATABASE, HEROKU_HOBBY_MAX_CONNECTIONS)
 
 
+@pytest.fixture(scope="module", autouse=True)
+def database_as_found():
+    """The capped database left as this module found it (stopped, in a fresh checkout)."""
+    was_running = embedded_db.is_running(DATABASE)
+    yield
+    if not was_running:
+        embedded_db.stop_server(DATABASE)
+
+
 def test_sigterm_while_the_database_is_migrated_stops_the_database_it_started(
     database_stopped, tmp_path
 ):
@@ -210,4 +219,5 @@ def test_a_killed_runner_leaves_its_lifeline_to_stop_everything(database_running
     run.finish()
     assert run.runner.returncode == -signal.SIGKILL
     lifeline.wait(timeout=EXIT_TIMEOUT_S)
+    assert run.ports, "no listening port seen: the watch missed the run"
     run.assert_nothing_left(database_was_running=True)
