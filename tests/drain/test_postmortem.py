@@ -70,14 +70,14 @@ def test_a_raw_drain_capture_replays_to_the_same_series(tmp_path):
     capture = tmp_path / "drain.capture"
     capture.write_bytes(b"".join(frame(message) for message in fixture_messages()))
     records, skipped = read_records(capture)
-    assert (len(records), skipped) == (20, 0)
+    assert (len(records), skipped) == (21, 0)
     buffer = OpenMetricsBuffer({"job": "drain", "instance": "postmortem"})
     replay(records, 15.0, Limits(), None, buffer)
     out = tmp_path / "drain.om"
     with out.open("w") as handle:
         buffer.write(handle)
     text = out.read_text()
-    # All 20 records fall in one 15 s step: 21:00:00..21:00:06 are sampled at 21:00:15.
+    # All 21 records fall in one 15 s step: 21:00:00..21:00:06 are sampled at 21:00:15.
     at = datetime(2026, 11, 26, 21, 0, 15, tzinfo=UTC).timestamp()
     assert (
         'heroku_router_requests_total{code="H12",dyno="web.1",instance="postmortem",'
