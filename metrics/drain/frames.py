@@ -105,6 +105,11 @@ def split_frames(body: bytes) -> tuple[list[bytes], int]:
     return messages, malformed
 
 
+def is_octet_counted(data: bytes) -> bool:
+    """Whether ``data`` starts like a Logplex body (a saved drain capture, say)."""
+    return _START.match(data, _skip_line_breaks(data, 0)) is not None
+
+
 def frame(message: str, count_newline: bool = True) -> bytes:
     """Octet-count one message as Logplex does (its documented example counts the newline)."""
     data = message.encode()

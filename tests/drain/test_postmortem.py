@@ -8,6 +8,7 @@ from metrics.drain.frames import frame
 from metrics.drain.postmortem import OpenMetricsBuffer, read_records, replay
 from metrics.drain.store import Limits
 from tests.conftest import ROOT, prometheus_over, require_binary
+from tests.drain.corpus import SAMPLES
 from tests.drain.helpers import (
     fixture_messages,
     prometheus_query,
@@ -103,3 +104,18 @@ def test_missing_logfile_is_a_one_line_error(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr == f"postmortem: error: {tmp_path / 'nope.log'}: no such file\n"
+
+
+def test_a_capture_is_read_by_its_octet_counts_like_a_post(tmp_path):
+    """The L10 batch of the corpus, saved as a capture: the frame after the L10 one, which has
+    no newline before it, is replayed too."""
+    (l10_batch,) = [s for s in SAMPLES if s.name == "influxdb drain fixture: L10 overflow batch"]
+    capture = tmp_path / "drain.capture"
+    capture.write_bytes(l10_batch.body)
+    records, skipped = read_records(capture)
+    assert skipped == 0
+    assert [(source, process) for _, source, process, _ in records] == [
+        ("heroku", "web.1"),
+        ("heroku", "web.1"),
+        ("heroku", "logplex"),
+    ]
