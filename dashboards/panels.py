@@ -694,6 +694,7 @@ HEROKU_ALERTS = (
     "HerokuRequestTimeouts",
     "HerokuConnectionsClosed",
     "HerokuMemoryOverQuota",
+    "HerokuRedisConnectionsNearLimit",
     "DatabaseConnectionsNearLimit",
 )
 
@@ -753,6 +754,35 @@ ROUTER_PANELS = (
         queries=_drain_quantiles("heroku_router_connect_seconds", (0.5, 0.95)),
         unit="s",
         runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Router protocols: HTTP/2 share and TLS versions",
+        kind="timeseries",
+        what="Share of the app's requests that reached Heroku's router over HTTP/2, and the "
+        "TLS versions clients used, from Router 2.0's `protocol=` and `tls_version=` fields "
+        "(legacy router lines carry neither). HTTP/2 ends at the router: the dyno always "
+        "speaks HTTP/1.1, so this is the clients' side only.",
+        healthy="steady shares: HTTP/2 from browsers on custom domains, TLS 1.3 for most; "
+        "`unknown` is normal on the herokuapp.com domain.",
+        failing="a sudden change (HTTP/2 at 0% after a DNS or certificate change, a rise of "
+        "`none`, plain HTTP): the clients, not the dynos, changed.",
+        queries=(
+            Query(
+                '(sum(rate(heroku_router_protocol_requests_total{protocol="http2.0"}'
+                f"{WINDOW})) or vector(0)) / sum(rate(heroku_router_protocol_requests_total"
+                f"{WINDOW}))",
+                "HTTP/2",
+                ON_DRAIN,
+            ),
+            Query(
+                "sum by (tls_version) (rate(heroku_router_protocol_requests_total"
+                f'{{tls_version!=""}}{WINDOW})) / scalar(sum(rate('
+                f'heroku_router_protocol_requests_total{{tls_version!=""}}{WINDOW})))',
+                "{{tls_version}}",
+                ON_DRAIN,
+            ),
+        ),
+        unit="percentunit",
     ),
 )
 
@@ -869,6 +899,13 @@ APP_LINE_PANELS = (
 )
 
 
+_ESSENTIAL_PLANS = (
+    " Essential plans log no metrics (Heroku writes these lines for Standard plans and "
+    "above only), so on them this panel stays empty: the app's own `pg_stat_activity` "
+    'view covers them (`pg_stat_activity_count`, dashboard "App and database", panel '
+    "**Database connections by state vs max_connections**)."
+)
+
 HEROKU_POSTGRES_USAGE = (
     "max by (addon, source) (heroku_postgres_active_connections) / on (addon, source) "
     "max by (addon, source) (heroku_postgres_max_connections) "
@@ -883,7 +920,7 @@ HEROKU_POSTGRES_PANELS = (
         what="Connections open on the Heroku Postgres database and connections waiting on a "
         "lock, from its metrics log lines, against its limit: `sample#max-connections` where "
         "the logs give it, else the plan's limit the receiver was told "
-        "(DRAIN_PG_MAX_CONNECTIONS).",
+        "(DRAIN_PG_MAX_CONNECTIONS)." + _ESSENTIAL_PLANS,
         healthy="active well under the limit, waiting 0.",
         failing="active at the limit (new connections get `too many clients`), or waiting "
         "above 0 for long (queries blocked by locks).",
@@ -909,7 +946,7 @@ HEROKU_POSTGRES_PANELS = (
         title="Heroku Postgres connection usage",
         kind="timeseries",
         what="Active connections as a share of the limit, the ratio the Heroku variant of "
-        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml).",
+        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml)." + _ESSENTIAL_PLANS,
         healthy="under 80%.",
         failing="above 80% for 5 minutes: the alert fires; at 100% connections are refused.",
         queries=(Query(HEROKU_POSTGRES_USAGE, "{{addon}} ({{source}})", ON_DRAIN),),
@@ -919,7 +956,8 @@ HEROKU_POSTGRES_PANELS = (
     Panel(
         title="Heroku Postgres cache hit rates",
         kind="timeseries",
-        what="Share of table and index reads served from PostgreSQL's memory rather than disk.",
+        what="Share of table and index reads served from PostgreSQL's memory rather than disk."
+        + _ESSENTIAL_PLANS,
         healthy="above 99%: the working set fits the plan's memory.",
         failing="below 99% and falling: reads go to disk; a bigger plan (more memory) or "
         "fewer rows read per request.",
@@ -936,7 +974,7 @@ HEROKU_POSTGRES_PANELS = (
     Panel(
         title="Heroku Postgres database size",
         kind="timeseries",
-        what="Size of the database on disk (`sample#db_size`).",
+        what="Size of the database on disk (`sample#db_size`)." + _ESSENTIAL_PLANS,
         healthy="flat during a load test (the page only reads).",
         failing="near the plan's storage limit: above it Heroku revokes write access "
         "(Essential plans).",
@@ -962,6 +1000,60 @@ HEROKU_POSTGRES_PANELS = (
         ),
         unit="short",
         runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+)
+
+
+HEROKU_REDIS_PANELS = (
+    Panel(
+        title="Heroku Redis connections vs limit",
+        kind="timeseries",
+        what="Clients connected to each Heroku Redis add-on, from its metrics log lines "
+        "(`sample#active-connections`), against its plan's limit (`sample#max-connections`, "
+        "on newer lines only). Each Waitress thread whose page cache has been used may hold "
+        "one.",
+        healthy="well under the limit, also through a deploy (old and new dynos overlap).",
+        failing="at 80% of the limit for 5 minutes HerokuRedisConnectionsNearLimit fires; at "
+        "the limit Redis refuses clients and the page cache falls back to the database.",
+        queries=(
+            Query("max by (addon) (heroku_redis_active_connections)", "{{addon}} active", ON_DRAIN),
+            Query("max by (addon) (heroku_redis_max_connections)", "{{addon}} limit", ON_DRAIN),
+        ),
+        unit="short",
+        runbooks=("HerokuRedisConnectionsNearLimit",),
+    ),
+    Panel(
+        title="Heroku Redis hit rate",
+        kind="timeseries",
+        what="Share of key lookups that found their key, as Heroku Redis reports it "
+        "(`sample#hit-rate`).",
+        healthy="high and steady while the page cache serves (above 90% in test 9 here).",
+        failing="falling: keys evicted or expiring before they are read again, or a cache "
+        "that restarted empty; the database serves the page again.",
+        queries=(Query("max by (addon) (heroku_redis_hit_ratio)", "{{addon}}", ON_DRAIN),),
+        unit="percentunit",
+        runbooks=("PageCacheFailing",),
+    ),
+    Panel(
+        title="Heroku Redis evicted keys",
+        kind="timeseries",
+        what="Keys Redis evicted to stay within its memory (`sample#evicted-keys` of each "
+        "metrics line).",
+        healthy="0.",
+        failing="above 0: the plan's memory is full and the cache loses entries; a larger "
+        "plan or fewer, smaller cached values.",
+        queries=(Query("max by (addon) (heroku_redis_evicted_keys)", "{{addon}}", ON_DRAIN),),
+        unit="short",
+        runbooks=("PageCacheFailing",),
+    ),
+    Panel(
+        title="Heroku Redis memory",
+        kind="timeseries",
+        what="Memory used by the Redis data set (`sample#memory-redis`).",
+        healthy="flat at the size of the cached pages.",
+        failing="climbing to the plan's memory, where evictions start.",
+        queries=(Query("max by (addon) (heroku_redis_memory_bytes)", "{{addon}}", ON_DRAIN),),
+        unit="bytes",
     ),
 )
 
@@ -992,14 +1084,15 @@ HEROKU = Dashboard(
     uid="cce-heroku",
     title="Heroku",
     description="A Heroku app from its own logs, per dyno: the router, the dynos' memory and "
-    "load, Heroku Postgres and its pooler, and the app's per-dyno Waitress figures "
-    "(the log-drain receiver, metrics/drain).",
+    "load, Heroku Postgres and its pooler, Heroku Redis, and the app's per-dyno Waitress "
+    "figures (the log-drain receiver, metrics/drain).",
     variables=(Variable("dyno", "Dyno", "label_values(heroku_router_requests_total, dyno)"),),
     rows=(
         Row("Router", ROUTER_PANELS),
         Row("Dynos", DYNO_PANELS),
         Row("App per dyno (its sample# log lines)", APP_LINE_PANELS),
         Row("Heroku Postgres", HEROKU_POSTGRES_PANELS),
+        Row("Heroku Redis", HEROKU_REDIS_PANELS),
         Row("Alerts", HEROKU_ALERTS_PANELS),
     ),
 )
