@@ -245,8 +245,8 @@ def start_locust(
         hint = f"see {run_dir}/locust.log"
         if options.remote_workers:
             hint = f"on each load machine run: {remote_worker_command(options)}"
-            wait_s = options.workers_wait_s
-            print(f"Waiting {wait_s:g} s at most for {expected} Locust workers; {hint}")
+            waiting = f"Waiting {options.workers_wait_s:g} s at most for {expected} Locust workers"
+            print(f"{waiting} (load to {target}); {hint}")
         distributed.wait_for_workers(master, run_dir, expected, options.workers_wait_s, hint)
     return master
 

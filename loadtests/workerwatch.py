@@ -3,9 +3,9 @@ mid-run, in a JSON file the runner reads (loadtests.distributed) while it waits 
 after the run.
 
 Locust has no event for a lost worker: a worker that stops sending heartbeats (a machine gone,
-a process killed, a network cut) is marked missing after about three seconds
-(`HEARTBEAT_LIVENESS` intervals of `HEARTBEAT_INTERVAL`), and one that quits is dropped from
-`runner.clients`; its users are not replaced. So the master looks at its workers once a second.
+a process killed, a network cut) is marked missing after `HEARTBEAT_LIVENESS` missed heartbeats
+(one a second), and one that quits is dropped from `runner.clients`; its users are not
+replaced. So the master looks at its workers once a second.
 Imported by the locustfile; the runner never imports it (importing Locust patches the standard
 library with gevent).
 """
@@ -17,6 +17,7 @@ import time
 from pathlib import Path
 
 import gevent
+from locust import runners
 from locust.runners import (
     STATE_MISSING,
     STATE_RUNNING,
@@ -26,6 +27,13 @@ from locust.runners import (
 )
 
 logger = logging.getLogger(__name__)
+
+# Missed heartbeats before the master gives a worker up (Locust's default: 3). A busy machine
+# delays them: with two cores shared by the dynos and other jobs (load average 16), a worker
+# on another network namespace went missing after 4 s though it was running, and the run
+# then had no load (Locust's maintainers on busy workers going missing:
+# https://github.com/locustio/locust/issues/1158). A lost worker is named 10 s later instead.
+HEARTBEAT_LIVENESS = 10
 
 
 def add_arguments(parser) -> None:
@@ -52,6 +60,8 @@ def watch(environment) -> None:
     path = environment.parsed_options and environment.parsed_options.workers_file
     if not isinstance(runner, MasterRunner) or not path:
         return
+    # Read by the master each time a worker joins or sends a heartbeat.
+    runners.HEARTBEAT_LIVENESS = HEARTBEAT_LIVENESS
     record = WorkerRecord(runner, Path(path))
 
     def every_second():
@@ -76,7 +86,10 @@ class WorkerRecord:
         for worker in runner.clients.all:
             self._joined.setdefault(worker.id, runner.get_worker_index(worker.id))
             if worker.state == STATE_MISSING:
-                self._lose(worker.id, "no heartbeat")
+                self._lose(worker.id, f"no heartbeat for {HEARTBEAT_LIVENESS} s")
+            elif worker.id in self._lost:
+                # Its heartbeats came back (Locust gives it users again): not lost after all.
+                del self._lost[worker.id]
         if loading:
             # Gone from the master's list during the load: the worker quit (Ctrl-C on its
             # machine). At the end of a run workers leave too, but the master is stopping then.
