@@ -152,7 +152,7 @@ def locust_processes(
                 niceness=LOCUST_NICENESS,
             )
         ]
-    bind_host, master_port = options.master_bind or ("127.0.0.1", free_port())
+    bind_host, master_port = master_address(options)
     every_address = bind_host in distributed.EVERY_ADDRESS
     master += [
         "--master",
@@ -251,8 +251,18 @@ def start_locust(
     return master
 
 
+def master_address(options: RunOptions) -> tuple[str, int]:
+    """Where Locust's master listens for workers: --master-bind; for workers on other machines
+    every address on Locust's port by default, for local ones loopback on a free port."""
+    if options.master_bind:
+        return options.master_bind
+    if options.remote_workers:
+        return distributed.EVERY_ADDRESS[0], distributed.DEFAULT_MASTER_PORT
+    return "127.0.0.1", free_port()
+
+
 def remote_worker_command(options: RunOptions) -> str:
-    host, port = options.master_bind or ("0.0.0.0", distributed.DEFAULT_MASTER_PORT)
+    host, port = master_address(options)
     if host in distributed.EVERY_ADDRESS:
         host = "THIS_MACHINE"
     return f"{distributed.worker_command(host, port)} (port {port} open to them here)"
@@ -329,10 +339,15 @@ def run(options: RunOptions) -> Path:
         check_drain(options.drain)
     if options.grafana:
         check_exposed_ports_free(scenario.dynos)
+    if options.remote_workers and not port_is_free(port := master_address(options)[1]):
+        raise StartFailed(
+            f"port {port} for the Locust workers is taken here (another run?): "
+            "choose another with --master-bind ADDR:PORT"
+        )
     router_listen = "127.0.0.1"
     if options.remote_workers and not options.host:
         # The workers reach the local router at the master's address.
-        router_listen = (options.master_bind or distributed.EVERY_ADDRESS)[0]
+        router_listen = master_address(options)[0]
         if router_listen in distributed.EVERY_ADDRESS:
             raise BadArgument(
                 "--remote-workers against the local app: give --master-bind ADDR:PORT with the "

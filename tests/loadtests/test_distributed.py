@@ -132,7 +132,7 @@ def test_workers_on_another_host_load_the_local_app_one_is_lost_and_the_router_a
     bind = f"{MASTER_ADDRESS}:{MASTER_PORT}"
     with two_hosts() as (master_host, workers_host), contextlib.ExitStack() as stack:
         master = start(
-            on(master_host, *master_command(runs, "--users", "40", "--duration", "18",
+            on(master_host, *master_command(runs, "--users", "40", "--duration", "16",
                                             "--remote-workers", "3", "--master-bind", bind)),
             master_log,
         )  # fmt: skip
