@@ -268,6 +268,25 @@ def remote_worker_command(options: RunOptions) -> str:
     return f"{distributed.worker_command(host, port)} (port {port} open to them here)"
 
 
+def check_remote_workers(options: RunOptions) -> str:
+    """Before anything starts: the master's port is free, and the local router has an address
+    the workers reach (the master's); returns where the router listens."""
+    if not options.remote_workers:
+        return "127.0.0.1"
+    host, port = master_address(options)
+    if not port_is_free(port):
+        raise StartFailed(
+            f"port {port} for the Locust workers is taken here (another run?): "
+            "choose another with --master-bind ADDR:PORT"
+        )
+    if host in distributed.EVERY_ADDRESS and not options.host:
+        raise BadArgument(
+            "--remote-workers against the local app: give --master-bind ADDR:PORT with the "
+            "address the workers reach this machine at (the router listens there too)"
+        )
+    return host
+
+
 def finish_locust(options: RunOptions, run_dir: Path, master: Process) -> None:
     """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
     master.wait(timeout=options.scenario.duration_s + LOCUST_GRACE_S)
@@ -339,20 +358,7 @@ def run(options: RunOptions) -> Path:
         check_drain(options.drain)
     if options.grafana:
         check_exposed_ports_free(scenario.dynos)
-    if options.remote_workers and not port_is_free(port := master_address(options)[1]):
-        raise StartFailed(
-            f"port {port} for the Locust workers is taken here (another run?): "
-            "choose another with --master-bind ADDR:PORT"
-        )
-    router_listen = "127.0.0.1"
-    if options.remote_workers and not options.host:
-        # The workers reach the local router at the master's address.
-        router_listen = master_address(options)[0]
-        if router_listen in distributed.EVERY_ADDRESS:
-            raise BadArgument(
-                "--remote-workers against the local app: give --master-bind ADDR:PORT with the "
-                "address the workers reach this machine at (the router listens there too)"
-            )
+    router_listen = check_remote_workers(options)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     cpu_cores, not_capped = dyno_cpu_cores(options)
     as_run = scenario.as_dict() | {

@@ -19,6 +19,8 @@ import time
 from collections.abc import Iterator
 from pathlib import Path
 
+import pytest
+
 from loadtests.processes import free_port
 from tests.conftest import require_binary
 from tests.loadtests.helpers import (
@@ -183,3 +185,17 @@ def test_too_few_workers_stop_the_run_with_one_line_naming_the_worker_command(ap
         f"python -m loadtests worker --master {bind} (port {bind.split(':')[1]} open to them "
         "here)\n"
     )
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["worker", "--master", "10.0.0.5:99999"], "--master takes HOST[:PORT]"),
+        (["run", "--test", "5", "--remote-workers", "1"], "give --master-bind ADDR:PORT"),
+        (["run", "--test", "5", "--master-bind", "127.0.0.1:5557"], "add --remote-workers"),
+    ],
+)
+def test_bad_distributed_arguments_are_one_line_and_exit_status_2(args, says):
+    done = cli(*args)
+    assert done.returncode == 2, done
+    assert done.stderr.count("\n") == 1 and says in done.stderr, done.stderr
