@@ -84,9 +84,9 @@ def text(result: dict) -> str:
     lines = [f"  Locust workers: {len(workers['joined'])} joined\n"]
     for worker in workers["lost"]:
         lines.append(
-            f"  LOST Locust worker {worker['id']} (index {worker['index']}), "
-            f"{worker['after_s']} s into the load ({worker['how']}): its users stopped, and "
-            "its requests since its last report to the master are not counted\n"
+            f"  LOST Locust worker {worker['id']} (index {worker['index']}): {worker['how']}, "
+            f"given up {worker['after_s']} s into the load; its users stopped, and its "
+            "requests since its last report to the master are not counted\n"
         )
     return "".join(lines)
 
