@@ -29,9 +29,10 @@ from locust.runners import (
 logger = logging.getLogger(__name__)
 
 # Missed heartbeats before the master gives a worker up (Locust's default: 3). A busy machine
-# delays them: with two cores shared by the dynos and other jobs (load average 16), a worker
-# on another network namespace went missing after 4 s though it was running, and the run
-# then had no load (Locust's maintainers on busy workers going missing:
+# delays them: with two cores shared by the dynos and other jobs (load average 16 to 20), a
+# worker in another network namespace, and on loopback both local workers of a test 5 run
+# (2,500 users), went missing 4 s into the load though they were running, and the runs counted
+# no requests (Locust's maintainers on busy workers going missing:
 # https://github.com/locustio/locust/issues/1158). A lost worker is named 10 s later instead.
 HEARTBEAT_LIVENESS = 10
 
