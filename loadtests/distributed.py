@@ -95,8 +95,8 @@ def run_worker(host: str, port: int, processes: int | None, root: Path) -> int:
     """`python -m loadtests worker`: Locust worker processes (one per core by default) for the
     master at host:port; they end when the master's run ends (or on Ctrl-C).
 
-    Separate processes, as the runner starts local workers: workers forked by Locust's own
-    `--processes` (experimental in 2.47) joined the master across hosts but lost its heartbeat.
+    Separate processes, as the runner starts local workers, rather than Locust's own
+    `--processes` fork (experimental, its help says).
     """
     count = processes or os.cpu_count() or 1
     print(
