@@ -37,7 +37,9 @@ WAIT_S = 120  # for anything to start, or to end after its time
 
 
 def ip(*args: str) -> None:
-    subprocess.run(["ip", *args], check=True, capture_output=True, timeout=WAIT_S)
+    done = subprocess.run(["ip", *args], capture_output=True, text=True, timeout=WAIT_S)
+    if done.returncode:
+        pytest.fail(f"ip {' '.join(args)}: {done.stderr.strip()} (network namespaces need root)")
 
 
 @contextlib.contextmanager
