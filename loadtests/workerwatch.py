@@ -33,7 +33,8 @@ logger = logging.getLogger(__name__)
 # worker in another network namespace, and on loopback both local workers of a test 5 run
 # (2,500 users), went missing 4 s into the load though they were running, and the runs counted
 # no requests (Locust's maintainers on busy workers going missing:
-# https://github.com/locustio/locust/issues/1158). A lost worker is named 10 s later instead.
+# https://github.com/locustio/locust/issues/1158). A lost worker is named after 10 s of
+# silence instead of 3.
 HEARTBEAT_LIVENESS = 10
 
 
