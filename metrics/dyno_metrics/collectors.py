@@ -20,7 +20,7 @@ from prometheus_client.multiprocess import MultiProcessCollector
 
 from dyno_metrics import conf, multiprocess
 from dyno_metrics import connections as open_connections
-from dyno_metrics.listen_queue import ListenQueueCollector
+from dyno_metrics.listen_queue import ListenQueueCollector, PortListenQueueCollector
 from dyno_metrics.postgres import PostgresCollector, connect_kwargs_from_settings
 from dyno_metrics.process_tree import ProcessTreeCollector
 from dyno_metrics.waitress import WaitressCollector
@@ -65,9 +65,12 @@ def postgres_connect_kwargs() -> dict:
     return connect_kwargs_from_settings(database)
 
 
-def watch_listen_sockets(sockets) -> None:
-    """The connections waiting before the server accepts them (sockets: a callable)."""
-    scrape_registry().register(ListenQueueCollector(sockets))
+def watch_listen_sockets(sockets, every_process: bool = False) -> None:
+    """The connections waiting before the server accepts them (sockets: a callable); with
+    `every_process`, also those on other processes' sockets on the same ports (gunicorn's
+    workers with reuse_port)."""
+    collector = PortListenQueueCollector if every_process else ListenQueueCollector
+    scrape_registry().register(collector(sockets))
 
 
 def watch_waitress(server) -> None:

@@ -6,7 +6,8 @@ end in the worker that runs it, so the dyno's figures are exact sums: requests r
 against what the workers can run at once (one per sync worker, ``--threads`` per gthread
 worker, ``--worker-connections`` per gevent worker). The connections waiting in the kernel
 before any worker accepts them are the listen socket's backlog (listen_queue.py), the same
-socket in every worker, so it is read once per scrape by the worker serving it.
+socket in every worker (or, with ``reuse_port``, one socket per worker on the same port), read
+once per scrape by the worker serving it.
 """
 
 from prometheus_client import Gauge
@@ -41,4 +42,4 @@ def capacity(worker) -> int:
 def started(worker) -> None:
     WORKERS.set(1)
     REQUESTS_LIMIT.set(capacity(worker))
-    collectors.watch_listen_sockets(lambda: worker.sockets)
+    collectors.watch_listen_sockets(lambda: worker.sockets, every_process=True)
