@@ -494,7 +494,8 @@ GUNICORN_PANELS = (
         title="Listen backlog vs limit",
         kind="timeseries",
         what="Connections the kernel accepted on the server's listen socket that no worker "
-        "or Waitress thread has taken yet (Linux TCP_INFO), against the socket's backlog. "
+        "or Waitress thread has taken yet (Linux TCP_INFO; every worker's socket under "
+        "gunicorn's reuse_port), against the backlog. "
         "Both servers: for gunicorn's sync workers this is where requests queue.",
         healthy="0, with short blips.",
         failing="above 0 for long (test 3: gunicorn's one sync worker, thousands of users), "
