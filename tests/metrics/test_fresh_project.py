@@ -170,14 +170,16 @@ def page_view(base: str) -> int:
     return requests.get(base, headers={"X-Request-Start": stamp}, timeout=30).status_code
 
 
-def wait_for_scrape(prometheus_url: str, after: float, timeout: float = 30) -> None:
-    """Until Prometheus holds a successful scrape of the app taken after `after`."""
+def wait_for_scrape(prometheus_url: str, after: float, timeout: float = 120) -> None:
+    """Until Prometheus holds a successful scrape of the app taken after `after` (it may
+    answer 503 for a while after /-/ready on a busy machine)."""
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         answer = requests.get(
-            f"{prometheus_url}/api/v1/query", params={"query": "timestamp(up == 1)"}, timeout=5
-        ).json()["data"]["result"]
-        if answer and float(answer[0]["value"][1]) > after:
+            f"{prometheus_url}/api/v1/query", params={"query": "timestamp(up == 1)"}, timeout=30
+        )
+        result = answer.json()["data"]["result"] if answer.status_code == 200 else []
+        if result and float(result[0]["value"][1]) > after:
             return
         time.sleep(0.5)
     raise AssertionError(f"Prometheus did not scrape the app within {timeout} s")
