@@ -167,7 +167,7 @@ def wait_until_served(url: str, server: subprocess.Popen, log: Path, timeout: fl
 def page_view(base: str) -> int:
     # Stamped as Heroku's router does, so the router queue time has observations.
     stamp = str(int(time.time() * 1000))
-    return requests.get(base, headers={"X-Request-Start": stamp}, timeout=30).status_code
+    return requests.get(base, headers={"X-Request-Start": stamp}, timeout=60).status_code
 
 
 def wait_for_scrape(prometheus_url: str, after: float, timeout: float = 120) -> None:
@@ -200,7 +200,7 @@ def test_every_scrape_counts_every_workers_requests_and_connections(fresh_projec
     # several processes only if several did.
     assert 2 <= in_postgres <= WORKERS
     for _ in range(10):
-        samples = parse(requests.get(f"{base}/metrics", timeout=10).text)
+        samples = parse(requests.get(f"{base}/metrics", timeout=60).text)
         pages = total(
             samples, "django_http_responses_total_by_status_view_method_total", view="snippet"
         )

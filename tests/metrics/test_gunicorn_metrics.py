@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from app.process import ROOT, free_port, stop
-from tests.metrics.scrape import scrape, total
+from tests.metrics.scrape import parse, total
 
 WORKERS = 2
 REQUESTS = 40
@@ -55,6 +55,11 @@ def until(condition, log: Path, timeout: float = 120) -> None:
     raise AssertionError(f"not reached within {timeout} s; gunicorn: {log.read_text()[-2000:]}")
 
 
+def scrape(base: str) -> dict:
+    # Generous: a busy 2-core CI machine has taken seconds to answer.
+    return parse(requests.get(f"{base}/metrics", timeout=60).text)
+
+
 def workers_of(server: subprocess.Popen) -> list[int]:
     with open(f"/proc/{server.pid}/task/{server.pid}/children") as children:
         return [int(pid) for pid in children.read().split()]
@@ -63,7 +68,7 @@ def workers_of(server: subprocess.Popen) -> list[int]:
 def send_pages(base: str) -> None:
     with ThreadPoolExecutor(8) as pool:
         statuses = list(
-            pool.map(lambda _: requests.get(base, timeout=30).status_code, range(REQUESTS))
+            pool.map(lambda _: requests.get(base, timeout=60).status_code, range(REQUESTS))
         )
     assert statuses == [200] * REQUESTS
 
