@@ -12,7 +12,7 @@ import sys
 import time
 import urllib.error
 import urllib.request
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
@@ -57,12 +57,17 @@ def stop(process: subprocess.Popen, timeout: float = 15) -> int:
 
 @contextmanager
 def running_app(
-    database_url: str, port: int | None = None, log=subprocess.DEVNULL, **env: str
+    database_url: str,
+    port: int | None = None,
+    log=subprocess.DEVNULL,
+    command: Callable[[int], list[str]] | None = None,
+    **env: str,
 ) -> Iterator[str]:
-    """Serve the app with Waitress against database_url; yields its base URL."""
+    """Serve the app against database_url, with Waitress as the Procfile does unless `command`
+    gives another server's command line for a port; yields its base URL."""
     port = port or free_port()
     process = subprocess.Popen(
-        [sys.executable, "-m", "app.serve", "--port", str(port)],
+        command(port) if command else [sys.executable, "-m", "app.serve", "--port", str(port)],
         cwd=ROOT,
         env={**os.environ, "DATABASE_URL": database_url, **env},
         stdout=log,

@@ -1,6 +1,7 @@
 """What the instrumentation costs: the app with metrics on against off, driven by wrk.
 
     python -m benchmarks.metrics_overhead [--pairs N] [--seconds S] [--connections N]
+                                          [--server waitress|gunicorn] [--workers N]
 
 Two app processes on one database (METRICS_ENABLED on and off). Each pair runs the same wrk
 load against one, then the other (the order alternates from pair to pair, so a slow spell of
@@ -22,7 +23,9 @@ import statistics
 import subprocess
 import sys
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
+from pathlib import Path
 
 import psutil
 import requests
@@ -106,6 +109,23 @@ def measure(url: str, seconds: int, connections: int) -> Round:
     return Round(count, elapsed, tree_cpu_seconds(server) - before, client_cpu)
 
 
+def gunicorn_command(workers: int, metrics: bool) -> Callable[[int], list[str]]:
+    """gunicorn with sync workers, as Heroku's Django sample runs; with the package's
+    configuration (multiprocess mode, busy workers, backlog) only where metrics are on, as a
+    user without the package would run it."""
+    config = ["-c", "python:dyno_metrics.gunicorn"] if metrics else []
+    binary = str(Path(sys.executable).with_name("gunicorn"))
+    return lambda port: [
+        binary, "app.wsgi", *config, "--workers", str(workers), "--bind", f"127.0.0.1:{port}",
+    ]  # fmt: skip
+
+
+def serving(url: str, server: str, workers: int, metrics: bool):
+    """The app with metrics on or off, under Waitress (8 threads) or gunicorn."""
+    command = gunicorn_command(workers, metrics) if server == "gunicorn" else None
+    return running_app(url, command=command, METRICS_ENABLED="on" if metrics else "off")
+
+
 def render_ms(url: str, count: int = 200) -> float:
     session = requests.Session()
     timings = []
@@ -125,14 +145,16 @@ def main() -> None:
     parser.add_argument("--pairs", type=int, default=5)
     parser.add_argument("--seconds", type=int, default=12)
     parser.add_argument("--connections", type=int, default=16)
+    parser.add_argument("--server", choices=("waitress", "gunicorn"), default="waitress")
+    parser.add_argument("--workers", type=int, default=3, help="gunicorn's sync workers")
     args = parser.parse_args()
     if shutil.which("wrk") is None:
         sys.exit("error: wrk is missing: apt-get install wrk (make benchmarks does)")
     url = database("bench_metrics", ROWS)
     rounds: dict[str, list[Round]] = {"on": [], "off": []}
     with (
-        running_app(url, METRICS_ENABLED="on") as on_url,
-        running_app(url, METRICS_ENABLED="off") as off_url,
+        serving(url, args.server, args.workers, metrics=True) as on_url,
+        serving(url, args.server, args.workers, metrics=False) as off_url,
     ):
         targets = {"on": on_url, "off": off_url}
         for target in targets.values():  # warm both: connections, caches, the JIT-less paths
@@ -145,9 +167,16 @@ def main() -> None:
     pairs = list(zip(rounds["on"], rounds["off"], strict=True))
     command = (
         f"python -m benchmarks.metrics_overhead --pairs {args.pairs} --seconds {args.seconds} "
-        f"--connections {args.connections}"
+        f"--connections {args.connections} --server {args.server}"
     )
-    print(f"{command}: wrk -t1 -c{args.connections}, {ROWS:,} rows, Waitress (8 threads)")
+    served = (
+        f"gunicorn, {args.workers} sync workers"
+        if args.server == "gunicorn"
+        else "Waitress (8 threads)"
+    )
+    if args.server == "gunicorn":
+        command += f" --workers {args.workers}"
+    print(f"{command}: wrk -t1 -c{args.connections}, {ROWS:,} rows, {served}")
     for name in ("on", "off"):
         figures = rounds[name]
         print(
