@@ -16,6 +16,7 @@ import tempfile
 from html import escape
 from pathlib import Path
 
+from dashboards.defaults import DEFAULT_SCRAPE_INTERVAL_S, rate_interval
 from dashboards.panels import (
     CACHE,
     DASHBOARDS,
@@ -97,15 +98,22 @@ def _description(panel: Panel) -> str:
 class Renderer:
     """Draws each panel kind from one source over one time range."""
 
-    def __init__(self, source: PrometheusSource | SamplesSource, start: float, end: float):
+    def __init__(
+        self,
+        source: PrometheusSource | SamplesSource,
+        start: float,
+        end: float,
+        scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S,
+    ):
         self.source = source
         self.start, self.end = start, end
         self.step = max(1.0, math.ceil((end - start) / CHART_POINTS))
+        self.rate_interval = rate_interval(self.step, scrape_interval_s)
         self.omitted: list[tuple[str, str]] = []
         self.panels_with_data = 0  # panels that found at least one point or row
 
     def _expr(self, expr: str) -> str:
-        return expand(expr, range_s=self.end - self.start)
+        return expand(expr, range_s=self.end - self.start, rate_interval=self.rate_interval)
 
     def timeseries(self, panel: Panel) -> str | None:
         series: list[Series] = []
@@ -290,6 +298,7 @@ def write_report(
     end: float,
     summary: dict,
     alerts: list[dict],
+    scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S,
 ) -> Path:
     """Write run_dir/report.html and return its path.
 
@@ -297,7 +306,8 @@ def write_report(
     selectors of sampled gauges are drawn from run_dir/samples.jsonl, the others are listed as
     omitted). start, end: the run in unix seconds. summary: summary.json's fields. alerts: the
     alerts that fired, each with `alertname` (or `labels.alertname`) and optionally `summary`
-    and `runbook_url` (plain or under `annotations`).
+    and `runbook_url` (plain or under `annotations`). scrape_interval_s: the Prometheus's, for
+    $__rate_interval as Grafana computes it (Grafana's default when not given).
     """
     if end <= start:
         raise ValueError(f"the run must end after it starts (start={start}, end={end})")
@@ -307,7 +317,7 @@ def write_report(
         if prometheus_url
         else SamplesSource(run_dir / SAMPLES_FILE)
     )
-    renderer = Renderer(source, start, end)
+    renderer = Renderer(source, start, end, scrape_interval_s)
     sections = "".join(renderer.dashboard(definition) for definition in DASHBOARDS)
     origin = (
         f"Panels evaluated on Prometheus at {escape(prometheus_url)}."

@@ -129,4 +129,7 @@ def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_pat
     assert not list(run_dir.glob("web.*.log")) and not (run_dir / "Caddyfile").exists()
     assert "router" not in summary  # no --drain: no router's view
     assert f"against {app_url}" in done.stdout
-    assert "Alerts: not evaluated against --host" in done.stdout
+    # The run's own Prometheus watched the load generator alone (the app is not ours to scrape).
+    assert "Alerts fired during the run" in done.stdout
+    config = (run_dir / "prometheus.yml").read_text()
+    assert "job_name: locust" in config and "job_name: app" not in config
