@@ -26,6 +26,7 @@ from dashboards.panels import (
     ROUTER,
     RULES,
     Panel,
+    Query,
     expand,
 )
 from dashboards.sources import (
@@ -33,6 +34,7 @@ from dashboards.sources import (
     PrometheusSource,
     QueryError,
     SamplesSource,
+    SeriesData,
     finite_points,
 )
 from dashboards.svg import Series, legend, line_chart
@@ -115,12 +117,16 @@ class Renderer:
     def _expr(self, expr: str) -> str:
         return expand(expr, range_s=self.end - self.start, rate_interval=self.rate_interval)
 
+    def series(self, query: Query) -> SeriesData | None:
+        """A query's series over the run, at the chart's step, as the report draws them."""
+        return self.source.series(self._expr(query.expr), self.start, self.end, self.step)
+
     def timeseries(self, panel: Panel) -> str | None:
         series: list[Series] = []
         notes: list[str] = []
         for query in panel.queries:
             try:
-                data = self.source.series(self._expr(query.expr), self.start, self.end, self.step)
+                data = self.series(query)
             except QueryError as error:
                 notes.append(f"query failed: {error}")
                 continue
@@ -170,7 +176,7 @@ class Renderer:
         rows: set[tuple[tuple[str, str], ...]] = set()
         for query in panel.queries:
             try:
-                data = self.source.series(self._expr(query.expr), self.start, self.end, self.step)
+                data = self.series(query)
             except QueryError as error:
                 failed = f"{panel.title}: query failed: {error}"
                 return f'<div class="note">{escape(failed)}</div>'

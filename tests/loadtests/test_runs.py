@@ -5,14 +5,25 @@ router, a Prometheus evaluating the repo's rules with shortened windows, and Loc
 """
 
 import json
+import math
 
 from dashboards.checks import empty_queries
 from dashboards.panels import ROUTER, RULES
 from loadtests.dyno_cpu import MAX_CORES, MIN_CORES
+from loadtests.prometheus import SCRAPE_INTERVAL_S
 from loadtests.sampler import max_db_connections, read_samples
 from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
 from tests.conftest import prometheus_over
-from tests.loadtests.helpers import assert_exporter_matches_locust, cli, run_scenario
+from tests.loadtests.helpers import (
+    assert_exporter_matches_locust,
+    cli,
+    report_series,
+    run_scenario,
+)
+
+# Grafana's $__rate_interval for a run's report: four of its 2 s scrapes (the step, 1 s for a
+# run under four minutes, plus one scrape is less).
+RATE_INTERVAL_S = 4 * SCRAPE_INTERVAL_S
 
 
 def test_test1_every_response_is_400_and_bad_request_surge_fires(runs_root):
@@ -61,7 +72,22 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
             scenario="test5",
             available=frozenset({RULES, ROUTER}),
         )
-    assert [(q.dashboard, q.panel, q.expr) for q in empty] == []
+        assert [(q.dashboard, q.panel, q.expr) for q in empty] == []
+        per_minute = report_series(url, summary, "Requests per minute over time")
+        (users,) = report_series(url, summary, "Users over time")
+    # The report's rates use Grafana's $__rate_interval over the run's 2 s scrapes (8 s), so
+    # the steady load after the ramp draws flat at the summary's figure; over the fixed 1m they
+    # used, the line climbed from 0 for the whole run.
+    ((_, points),) = per_minute
+    at_full = [t for t, value in users[1] if value == summary["users"]]
+    steady = [
+        value
+        for t, value in points
+        if at_full[0] + RATE_INTERVAL_S <= t <= at_full[-1] and math.isfinite(value)
+    ]
+    assert len(steady) >= 10, (at_full, points)
+    figure = summary["requests_per_minute"]
+    assert all(abs(value - figure) <= 0.1 * figure for value in steady), (figure, steady)
 
 
 def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root):
