@@ -18,6 +18,7 @@ from pathlib import Path
 
 from dashboards.defaults import DEFAULT_SCRAPE_INTERVAL_S, rate_interval
 from dashboards.panels import (
+    APP_AND_DATABASE,
     CACHE,
     DASHBOARDS,
     DRAIN,
@@ -233,6 +234,16 @@ class Renderer:
         return "".join(parts)
 
 
+def _not_scraped(definition, host: str) -> str:
+    """A run against a deployed app scrapes its load generator only: one line instead of a
+    dashboard of empty charts."""
+    return (
+        f"<h2>{escape(definition.title)}</h2><p>Not scraped in a run against {escape(host)}: "
+        "the run's Prometheus watches its load generator only; the deployed app's own metrics "
+        "are the observability stack's (job heroku-app), its router's the log drain's.</p>"
+    )
+
+
 def _figures(figures: dict) -> str:
     """A seed-style line: '5000 users · 20k req/min · 0% errors · avg 178 ms'."""
     figures = {key: value for key, value in figures.items() if value is not None}
@@ -324,7 +335,12 @@ def write_report(
         else SamplesSource(run_dir / SAMPLES_FILE)
     )
     renderer = Renderer(source, start, end, scrape_interval_s)
-    sections = "".join(renderer.dashboard(definition) for definition in DASHBOARDS)
+    sections = "".join(
+        _not_scraped(definition, summary["host"])
+        if summary.get("host") and definition is APP_AND_DATABASE
+        else renderer.dashboard(definition)
+        for definition in DASHBOARDS
+    )
     origin = (
         f"Panels evaluated on Prometheus at {escape(prometheus_url)}."
         if prometheus_url

@@ -6,6 +6,7 @@ router, a Prometheus evaluating the repo's rules with shortened windows, and Loc
 
 import json
 import math
+import statistics
 
 from dashboards.checks import empty_queries
 from dashboards.panels import ROUTER, RULES
@@ -76,8 +77,10 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
         per_minute = report_series(url, summary, "Requests per minute over time")
         (users,) = report_series(url, summary, "Users over time")
     # The report's rates use Grafana's $__rate_interval over the run's 2 s scrapes (8 s), so
-    # the steady load after the ramp draws flat at the summary's figure; over the fixed 1m they
-    # used, the line climbed from 0 for the whole run.
+    # after the ramp the steady load draws flat at the rate the users ask for (the summary's
+    # offered figure; its requests/min averages the ramp in, 7.5% lower by construction).
+    # Over the fixed 1m they used, the line climbed from 0 for the whole run. Medians, as a
+    # worker's 3 s reports against 2 s scrapes now and then put one report less in a window.
     ((_, points),) = per_minute
     at_full = [t for t, value in users[1] if value == summary["users"]]
     steady = [
@@ -86,8 +89,12 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
         if at_full[0] + RATE_INTERVAL_S <= t <= at_full[-1] and math.isfinite(value)
     ]
     assert len(steady) >= 10, (at_full, points)
-    figure = summary["requests_per_minute"]
-    assert all(abs(value - figure) <= 0.1 * figure for value in steady), (figure, steady)
+    offered = summary["offered_requests_per_minute"]
+    halves = [
+        statistics.median(half) for half in (steady[: len(steady) // 2], steady[len(steady) // 2 :])
+    ]
+    assert all(abs(half - offered) <= 0.1 * offered for half in halves), (offered, steady)
+    assert abs(summary["requests_per_minute"] - offered) <= 0.1 * offered, summary
 
 
 def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root):
