@@ -15,10 +15,13 @@ SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 help:
 	@echo "make demo | make test | make loadtest TEST=N | make drain | make plan | make benchmarks"
 
-$(STAMP): requirements.txt requirements-dev.txt
+$(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 	@$(PYTHON) -c 'import sys; sys.exit(0 if sys.version_info >= (3, 11) else "Python 3.11+ is needed, found " + sys.version.split()[0])'
 	$(PYTHON) -m venv $(VENV)
 	$(VENV)/bin/pip install -q --disable-pip-version-check -r requirements-dev.txt
+	@# requirements.txt installs the instrumentation package as Heroku does; here it is made
+	@# editable, so a change under metrics/dyno_metrics/ needs no reinstall.
+	$(VENV)/bin/pip install -q --disable-pip-version-check --no-deps -e .
 	@touch $@
 
 venv: $(STAMP)
@@ -65,6 +68,7 @@ test: venv system-packages lint
 dashboards: venv
 	$(PY) -m dashboards.build
 
+# make rules [RUNBOOK_BASE_URL=https://...] [APP_JOBS='app|my-app'] (metrics/alerting/README.md)
 rules: venv
 	$(PY) -m metrics.alerting.build
 
@@ -92,11 +96,12 @@ loadtest: venv loadtest-packages
 loadtest-results: venv
 	$(PY) -m loadtests results
 
-# make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]
+# make plan DYNOS=N THREADS=N [WORKERS=N] [LIMIT=N] [TARGET_RPM=N] [REDIS_LIMIT=N]
 plan: venv
-	@test -n "$(DYNOS)" -a -n "$(THREADS)" || { echo "error: make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]"; exit 2; }
+	@test -n "$(DYNOS)" -a -n "$(THREADS)" || { echo "error: make plan DYNOS=N THREADS=N [WORKERS=N] [LIMIT=N] [TARGET_RPM=N] [REDIS_LIMIT=N]"; exit 2; }
 	$(PY) -m loadtests.plan --dynos "$(DYNOS)" --threads "$(THREADS)" \
-		$(if $(LIMIT),--limit $(LIMIT)) $(if $(TARGET_RPM),--target-rpm $(TARGET_RPM))
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(LIMIT),--limit $(LIMIT)) \
+		$(if $(TARGET_RPM),--target-rpm $(TARGET_RPM)) $(if $(REDIS_LIMIT),--redis-limit $(REDIS_LIMIT))
 
 drain: venv
 	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT)) $(if $(LISTEN),--host $(LISTEN))

@@ -38,7 +38,7 @@ def build_server(host: str, port: int):
         **settings.WAITRESS,
     )
     if settings.METRICS_ENABLED:
-        from metrics.collectors import watch_waitress
+        from dyno_metrics.collectors import watch_waitress
 
         watch_waitress(server)
     return server
@@ -71,7 +71,7 @@ def main(argv: list[str] | None = None) -> int:
 
     stop = threading.Event()
     if settings.ON_HEROKU and settings.METRICS_ENABLED:
-        from metrics import l2met
+        from dyno_metrics import l2met
 
         l2met.start(settings.DYNO, server, stop)
     signal.signal(signal.SIGTERM, _stop_on_sigterm)

@@ -68,7 +68,7 @@ def _database() -> dict:
     # Bound every wait on the database, so /healthz and the page answer 503 promptly.
     config.setdefault("OPTIONS", {})["connect_timeout"] = 3
     if METRICS_ENABLED:
-        config["ENGINE"] = "metrics.db"
+        config["ENGINE"] = "dyno_metrics.db"
     if DATABASE_POOLER == "transaction":
         # A transaction pooler (PgBouncer's pool_mode = transaction) hands the server
         # connection to another client after each transaction: a server-side cursor
@@ -125,7 +125,7 @@ if REDIS_URL:
 
 INSTALLED_APPS = ["app.content"]
 if METRICS_ENABLED:
-    INSTALLED_APPS += ["django_prometheus", "metrics"]
+    INSTALLED_APPS += ["django_prometheus", "dyno_metrics"]
 
 _APP_MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
@@ -138,8 +138,8 @@ if METRICS_ENABLED:
     # with its status: the seed's first test must show on the error-rate panels.
     MIDDLEWARE = [
         "django_prometheus.middleware.PrometheusBeforeMiddleware",
-        "metrics.queue_time.RequestQueueTimeMiddleware",
-        "metrics.middleware.LeanPrometheusAfterMiddleware",
+        "dyno_metrics.queue_time.RequestQueueTimeMiddleware",
+        "dyno_metrics.middleware.LeanPrometheusAfterMiddleware",
         *_APP_MIDDLEWARE,
     ]
 else:

@@ -1,5 +1,5 @@
 from django.conf import settings
-from django.urls import path
+from django.urls import include, path
 
 from app.content import views
 
@@ -9,6 +9,4 @@ urlpatterns = [
 ]
 
 if settings.METRICS_ENABLED:
-    from metrics.views import export
-
-    urlpatterns.append(path("metrics", export, name="metrics"))
+    urlpatterns.append(path("", include("dyno_metrics.urls")))

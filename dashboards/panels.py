@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from dashboards import defaults
-from dashboards.defaults import ALL_VALUE
+from dashboards.defaults import ALL_VALUE, KIT_APP_JOBS
 from metrics.alerting.rules import runbook_url
 
 # What a query needs beyond the app and the Locust exporter being scraped. A query with no
@@ -60,6 +60,8 @@ class Variable:
     name: str
     label: str
     query: str
+    # "All" as a regex that also matches an absent label; None: Grafana's own, the listed values.
+    all_value: str | None = ALL_VALUE
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class PanelQuery(NamedTuple):
 
 LOCUST = 'scenario=~"$scenario"'
 APP = 'dyno=~"$dyno"'
+# The app's own processes, as scraped: which jobs those are is the dashboard's choice (the
+# `job` variable, from the jobs that export app_info), never a name written here, since a
+# deployed app is scraped under a job of the user's naming.
+APP_TARGET = f'job=~"$job", {APP}'
 WINDOW = "[$__rate_interval]"
 RANGE = "[$__range]"
 RESPONSES = "django_http_responses_total_by_status_view_method_total"
@@ -107,12 +113,32 @@ def _locust_rate(metric: str) -> str:
     return f"sum by (scenario) (rate({metric}{{{LOCUST}}}{WINDOW}))"
 
 
+def _quantile(q: float, histogram: str, by: str, selector: str) -> str:
+    return (
+        f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{selector}}}{WINDOW})))"
+    )
+
+
+def _rate(metric: str, by: str, selector: str) -> str:
+    return f"sum by ({by}) (rate({metric}{{{selector}}}{WINDOW}))"
+
+
 def _app_quantile(q: float, histogram: str, by: str) -> str:
-    return f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{APP}}}{WINDOW})))"
+    """A quantile over the series of the dynos chosen (the Heroku dashboard's, from the drain)."""
+    return _quantile(q, histogram, by, APP)
 
 
 def _app_rate(metric: str, by: str) -> str:
-    return f"sum by ({by}) (rate({metric}{{{APP}}}{WINDOW}))"
+    return _rate(metric, by, APP)
+
+
+def _target_quantile(q: float, histogram: str, by: str) -> str:
+    """A quantile over the app processes' own series, of the jobs and dynos chosen."""
+    return _quantile(q, histogram, by, APP_TARGET)
+
+
+def _target_rate(metric: str, by: str) -> str:
+    return _rate(metric, by, APP_TARGET)
 
 
 SEED_SUMMARY = (
@@ -375,7 +401,9 @@ REQUESTS_PANELS = (
         failing="seconds, or a `<unnamed view>` line (requests rejected before any view).",
         queries=tuple(
             Query(
-                _app_quantile(q, "django_http_requests_latency_seconds_by_view_method", "le, view"),
+                _target_quantile(
+                    q, "django_http_requests_latency_seconds_by_view_method", "le, view"
+                ),
                 f"p{int(q * 100)} {{{{view}}}}",
             )
             for q in (0.5, 0.95, 0.99)
@@ -393,12 +421,12 @@ REQUESTS_PANELS = (
         "database connections).",
         queries=(
             Query(
-                f"sum by (class) (label_replace(rate({RESPONSES}{{{APP}}}{WINDOW}), "
+                f"sum by (class) (label_replace(rate({RESPONSES}{{{APP_TARGET}}}{WINDOW}), "
                 '"class", "${1}xx", "status", "(.).."))',
                 "{{class}}",
             ),
             Query(
-                f'sum(rate({RESPONSES}{{{APP}, status="400"}}{WINDOW}))',
+                f'sum(rate({RESPONSES}{{{APP_TARGET}, status="400"}}{WINDOW}))',
                 "400 (bad request)",
                 frozenset({FAILURES}),
             ),
@@ -415,12 +443,12 @@ REQUESTS_PANELS = (
         failing="5xx above a few percent, or 400 near 100%.",
         queries=(
             Query(
-                "job:django_http_responses_5xx:ratio_rate1m",
+                'job:django_http_responses_5xx:ratio_rate1m{job=~"$job"}',
                 "{{job}} 5xx",
                 frozenset({RULES}),
             ),
             Query(
-                "job:django_http_responses_400:ratio_rate1m",
+                'job:django_http_responses_400:ratio_rate1m{job=~"$job"}',
                 "{{job}} 400",
                 frozenset({RULES}),
             ),
@@ -445,7 +473,7 @@ WAITRESS_PANELS = (
         "more threads.",
         queries=(
             Query(
-                f'sum by (dyno) (rate(process_cpu_seconds_total{{job="app", {APP}}}{WINDOW}))',
+                f"sum by (dyno) (rate(process_cpu_seconds_total{{{APP_TARGET}}}{WINDOW}))",
                 "{{dyno}}",
             ),
         ),
@@ -459,8 +487,8 @@ WAITRESS_PANELS = (
         healthy="busy below configured most of the time.",
         failing="busy pinned at configured: every thread works and new requests queue.",
         queries=(
-            Query(f"waitress_threads_busy{{{APP}}}", "{{dyno}} busy"),
-            Query(f"waitress_threads{{{APP}}}", "{{dyno}} configured"),
+            Query(f"waitress_threads_busy{{{APP_TARGET}}}", "{{dyno}} busy"),
+            Query(f"waitress_threads{{{APP_TARGET}}}", "{{dyno}} configured"),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -471,7 +499,7 @@ WAITRESS_PANELS = (
         what="Requests accepted by Waitress and waiting for a free thread.",
         healthy="0, with short blips.",
         failing="growing for the whole run (test 6's peak concurrency): latency follows.",
-        queries=(Query(f"waitress_queue_depth{{{APP}}}", "{{dyno}} queued"),),
+        queries=(Query(f"waitress_queue_depth{{{APP_TARGET}}}", "{{dyno}} queued"),),
         unit="short",
         runbooks=("RequestQueueing",),
     ),
@@ -482,8 +510,8 @@ WAITRESS_PANELS = (
         healthy="well under the limit (the router pools connections).",
         failing="flat at the limit: Waitress stops accepting and clients time out.",
         queries=(
-            Query(f"waitress_connections{{{APP}}}", "{{dyno}} open"),
-            Query(f"waitress_connection_limit{{{APP}}}", "{{dyno}} connection_limit"),
+            Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open"),
+            Query(f"waitress_connection_limit{{{APP_TARGET}}}", "{{dyno}} connection_limit"),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -497,7 +525,7 @@ WAITRESS_PANELS = (
         "reads them (near 30 s the router answers 503).",
         queries=tuple(
             Query(
-                _app_quantile(q, "http_request_queue_seconds", "le"),
+                _target_quantile(q, "http_request_queue_seconds", "le"),
                 f"p{int(q * 100)}",
                 frozenset({ROUTER}),
             )
@@ -552,11 +580,12 @@ DATABASE_PANELS = (
         failing="connection errors in step with 500s (test 4: too many clients).",
         queries=(
             Query(
-                f"sum(rate(django_db_new_connection_errors_total{{{APP}}}{WINDOW})) or vector(0)",
+                f"sum(rate(django_db_new_connection_errors_total{{{APP_TARGET}}}{WINDOW}))"
+                " or vector(0)",
                 "connection errors",
             ),
             Query(
-                f"sum by (type) (rate(django_db_errors_total{{{APP}}}{WINDOW}))",
+                f"sum by (type) (rate(django_db_errors_total{{{APP_TARGET}}}{WINDOW}))",
                 "query errors {{type}}",
                 frozenset({FAILURES}),
             ),
@@ -572,7 +601,7 @@ DATABASE_PANELS = (
         failing="one per request (CONN_MAX_AGE=0) or a burst as greenlets each connect.",
         queries=(
             Query(
-                _app_rate("django_db_new_connections_total", "dyno"),
+                _target_rate("django_db_new_connections_total", "dyno"),
                 "{{dyno}} new connections",
             ),
         ),
@@ -585,7 +614,7 @@ DATABASE_PANELS = (
         what="Database connections each app process holds open now.",
         healthy="at most one per Waitress thread (plus the metrics collector).",
         failing="far above the thread count: connections leak or every greenlet holds one.",
-        queries=(Query(f"django_db_connections_open{{{APP}}}", "{{dyno}} {{instance}}"),),
+        queries=(Query(f"django_db_connections_open{{{APP_TARGET}}}", "{{dyno}} {{instance}}"),),
         unit="short",
         runbooks=("DatabaseConnectionsNearLimit",),
     ),
@@ -605,8 +634,8 @@ CACHE_PANELS = (
         "reads fail (see the failures panel); every request then reads PostgreSQL again.",
         queries=(
             Query(
-                f"{_app_rate('django_cache_get_hits_total', 'dyno')} "
-                f"/ {_app_rate('django_cache_get_total', 'dyno')}",
+                f"{_target_rate('django_cache_get_hits_total', 'dyno')} "
+                f"/ {_target_rate('django_cache_get_total', 'dyno')}",
                 "{{dyno}} hit ratio",
                 frozenset({CACHE}),
             ),
@@ -627,12 +656,12 @@ CACHE_PANELS = (
         "to 0 without a restart.",
         queries=(
             Query(
-                _app_rate("django_cache_get_fail_total", "dyno"),
+                _target_rate("django_cache_get_fail_total", "dyno"),
                 "{{dyno}} failed reads",
                 frozenset({CACHE, FAILURES}),
             ),
             Query(
-                _app_rate("page_cache_fallbacks_total", "dyno, reason"),
+                _target_rate("page_cache_fallbacks_total", "dyno, reason"),
                 "{{dyno}} fallback: {{reason}}",
                 frozenset({CACHE}),
             ),
@@ -689,7 +718,12 @@ APP_AND_DATABASE = Dashboard(
     uid="cce-app",
     title="App and database",
     description="What the seed could not see: inside Waitress, Django and PostgreSQL.",
-    variables=(Variable("dyno", "Dyno", "label_values(app_info, dyno)"),),
+    variables=(
+        # The jobs' own values for "All", not `.*`: other jobs (Locust, the drain, Prometheus)
+        # export process_cpu_seconds_total too.
+        Variable("job", "Job", "label_values(app_info, job)", all_value=None),
+        Variable("dyno", "Dyno", 'label_values(app_info{job=~"$job"}, dyno)'),
+    ),
     rows=(
         Row("Requests", REQUESTS_PANELS),
         Row("Waitress", WAITRESS_PANELS),
@@ -1030,6 +1064,7 @@ def expand(
     range_s: float,
     scenario: str = ALL_VALUE,
     dyno: str = ALL_VALUE,
+    job: str = KIT_APP_JOBS,
     rate_interval: str = defaults.rate_interval(step_s=1),
 ) -> str:
     """Replace Grafana's variables in `expr` with values, giving plain PromQL.
@@ -1042,6 +1077,7 @@ def expand(
         "$__range": f"{int(range_s)}s",
         "$scenario": scenario,
         "$dyno": dyno,
+        "$job": job,
     }
     for name, value in values.items():
         expr = expr.replace(name, value)
@@ -1049,7 +1085,10 @@ def expand(
 
 
 def queries(
-    range_s: float = 300, scenario: str = ALL_VALUE, dyno: str = ALL_VALUE
+    range_s: float = 300,
+    scenario: str = ALL_VALUE,
+    dyno: str = ALL_VALUE,
+    job: str = KIT_APP_JOBS,
 ) -> list[PanelQuery]:
     """Every query of every panel as plain PromQL, with what it needs beyond the scrapes.
 
@@ -1059,7 +1098,7 @@ def queries(
         PanelQuery(
             dashboard.uid,
             panel.title,
-            expand(query.expr, range_s=range_s, scenario=scenario, dyno=dyno),
+            expand(query.expr, range_s=range_s, scenario=scenario, dyno=dyno, job=job),
             query.legend,
             query.needs,
             panel.kind != "timeseries",

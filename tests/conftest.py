@@ -5,6 +5,7 @@ the settings start on import, so the whole suite runs against a real server.
 """
 
 import io
+import os
 import shutil
 import socket
 import subprocess
@@ -21,6 +22,11 @@ import pytest
 from app.process import ROOT, free_port, running_app, stop, wait_for_http
 
 __all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
+
+# The committed rules and dashboards are built with the defaults; a developer's own build
+# settings (metrics/alerting/config.py) must not make them look out of date.
+for _build_setting in ("RUNBOOK_BASE_URL", "APP_JOBS"):
+    os.environ.pop(_build_setting, None)
 
 
 def require_binary(name: str, apt_package: str) -> str:

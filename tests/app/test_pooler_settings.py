@@ -14,7 +14,7 @@ APP_URL = "postgres://app@127.0.0.1:6432/cce"
 DIRECT_URL = "postgres://postgres@127.0.0.1:5432/cce"
 READ = (
     "import django; django.setup();"
-    "from django.conf import settings; from metrics.collectors import postgres_connect_kwargs;"
+    "from django.conf import settings; from dyno_metrics.collectors import postgres_connect_kwargs;"
     "print(settings.DATABASES['default'].get('DISABLE_SERVER_SIDE_CURSORS', False));"
     "k = postgres_connect_kwargs(); print(k['host'], k['port'], k['user'])"
 )

@@ -9,7 +9,7 @@ import pytest
 import requests
 
 from app import embedded_db
-from metrics.postgres import PostgresCollector
+from dyno_metrics.postgres import PostgresCollector
 from tests.conftest import running_app
 from tests.metrics.scrape import scrape, total, value
 

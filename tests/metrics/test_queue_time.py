@@ -5,7 +5,7 @@ import time
 import pytest
 import requests
 
-from metrics.queue_time import parse_request_start
+from dyno_metrics.queue_time import parse_request_start
 from tests.metrics.scrape import scrape, value
 
 

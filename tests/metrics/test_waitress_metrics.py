@@ -6,7 +6,7 @@ import time
 
 import waitress
 
-from metrics.waitress import WaitressCollector, read
+from dyno_metrics.waitress import WaitressCollector, read
 
 
 def wait_until(condition, timeout=10.0):
@@ -66,7 +66,7 @@ def test_with_every_thread_blocked_extra_requests_show_in_the_queue_one_for_one(
 
 
 def test_the_l2met_line_carries_the_same_figures_for_the_log_drain():
-    from metrics import connections, l2met
+    from dyno_metrics import connections, l2met
 
     server = waitress.create_server(lambda e, s: [], host="127.0.0.1", port=0, threads=2)
     try:

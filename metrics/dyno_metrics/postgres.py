@@ -10,8 +10,14 @@ import contextlib
 import logging
 import threading
 
-import psycopg2
+from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from prometheus_client.core import GaugeMetricFamily
+
+# The driver Django itself uses: psycopg 3 when it is installed, else psycopg2.
+if is_psycopg3:
+    import psycopg as driver
+else:
+    import psycopg2 as driver
 
 logger = logging.getLogger(__name__)
 
@@ -72,7 +78,7 @@ class PostgresCollector:
             return
         try:
             rows, limit = self._read()
-        except psycopg2.Error as error:
+        except driver.Error as error:
             logger.warning("pg_up 0: %s", first_line(error))
             self._discard_connection()
             up.add_metric([], 0)
@@ -88,7 +94,7 @@ class PostgresCollector:
 
     def _read(self):
         if self._connection is None or self._connection.closed:
-            self._connection = psycopg2.connect(**self._connect_kwargs)
+            self._connection = driver.connect(**self._connect_kwargs)
             self._connection.autocommit = True
         with self._connection.cursor() as cursor:
             cursor.execute(ACTIVITY, [list(STATES)])
@@ -99,7 +105,7 @@ class PostgresCollector:
 
     def _discard_connection(self):
         if self._connection is not None:
-            with contextlib.suppress(psycopg2.Error):
+            with contextlib.suppress(driver.Error):
                 self._connection.close()
         self._connection = None
 
@@ -110,7 +116,7 @@ def first_line(error: Exception) -> str:
 
 
 def connect_kwargs_from_settings(database: dict) -> dict:
-    """psycopg2 keyword arguments for a Django DATABASES entry."""
+    """libpq keyword arguments (psycopg 3 and psycopg2 take the same) for a DATABASES entry."""
     kwargs = {
         "dbname": database["NAME"],
         "user": database.get("USER") or None,

@@ -32,7 +32,7 @@ def count_open() -> int:
 
 
 def register(registry) -> None:
-    connection_created.connect(_remember, dispatch_uid="metrics.connections")
+    connection_created.connect(_remember, dispatch_uid="dyno_metrics.connections")
     gauge = Gauge(
         "django_db_connections_open",
         "Database connections this process holds open now.",

@@ -5,7 +5,7 @@ we do not read; looking its label children up on every query cost a measurable s
 page's CPU (benchmarks/README.md). This keeps django-prometheus's metric objects and names
 (`django_db_new_connections_total`, `django_db_new_connection_errors_total`,
 `django_db_execute_total`, `django_db_errors_total`) and resolves the labelled children once
-per connection's cursor class. ENGINE: "metrics.db".
+per connection's cursor class. ENGINE: "dyno_metrics.db".
 """
 
 import functools

@@ -2,13 +2,14 @@
 
 import hmac
 
-from django.conf import settings
 from django.http import HttpResponse
 from django_prometheus.exports import ExportToDjangoView
 
+from dyno_metrics import conf
+
 
 def export(request):
-    token = settings.METRICS_TOKEN
+    token = conf.metrics_token()
     if token:
         given = request.headers.get("Authorization", "")
         expected = f"Bearer {token}"

@@ -1,12 +1,13 @@
 from django.apps import AppConfig
 
 
-class MetricsConfig(AppConfig):
+class DynoMetricsConfig(AppConfig):
     """Registers the app's own collectors once Django is ready (see collectors.register)."""
 
-    name = "metrics"
+    name = "dyno_metrics"
+    label = "dyno_metrics"
 
     def ready(self):
-        from metrics import collectors
+        from dyno_metrics import collectors
 
         collectors.register()

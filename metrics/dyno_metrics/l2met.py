@@ -13,7 +13,7 @@ into ``heroku_app_<name>{dyno}`` series. Line format:
 import sys
 import threading
 
-from metrics import connections, waitress
+from dyno_metrics import connections, waitress
 
 INTERVAL_SECONDS = 5.0
 
