@@ -56,6 +56,13 @@ def test_a_scenario_file_against_another_django_app_reports_each_path(other_app,
     assert done.returncode == 0, f"{done.stdout}\n{done.stderr}"
     (run_dir,) = runs.iterdir()
     summary = json.loads((run_dir / "summary.json").read_text())
+    # Against --host nothing of the app's is started: no dynos, no router, no router's view
+    # without --drain; the run's own Prometheus watches the load generator alone.
+    assert not list(run_dir.glob("web.*.log")) and not (run_dir / "Caddyfile").exists()
+    assert "router" not in summary and f"against {other_app}" in done.stdout
+    config = (run_dir / "prometheus.yml").read_text()
+    assert "job_name: locust" in config and "job_name: app" not in config
+    assert "Alerts fired during the run" in done.stdout
     paths = summary["paths"]
     assert list(paths) == ["/", "/items/", "/items"], paths
     # Both pages pass the file's checks (not the seed's 140 characters); /items is Django's

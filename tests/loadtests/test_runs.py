@@ -4,7 +4,6 @@ Each run is real: the capped embedded PostgreSQL, the server set-up as dynos, Ca
 router, a Prometheus evaluating the repo's rules with shortened windows, and Locust.
 """
 
-import json
 import math
 import statistics
 
@@ -17,7 +16,6 @@ from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
 from tests.conftest import prometheus_over
 from tests.loadtests.helpers import (
     assert_exporter_matches_locust,
-    cli,
     report_series,
     run_scenario,
 )
@@ -148,21 +146,3 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     assert all(0 < ms < 10 for ms in per_request), per_request
     comparison = seven["comparison"]
     assert comparison["with_test"] == "6" and comparison["requests_per_minute_ratio"] > 1.1
-
-
-def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_path):
-    done = cli(
-        "run", "--test", "5", "--users", "20", "--duration", "10", "--host", app_url,
-        "--runs-dir", str(tmp_path),
-    )  # fmt: skip
-    assert done.returncode == 0, done.stderr
-    (run_dir,) = tmp_path.iterdir()
-    summary = json.loads((run_dir / "summary.json").read_text())
-    assert summary["requests"] > 0 and summary["error_rate"] == 0, summary["error_messages"]
-    assert not list(run_dir.glob("web.*.log")) and not (run_dir / "Caddyfile").exists()
-    assert "router" not in summary  # no --drain: no router's view
-    assert f"against {app_url}" in done.stdout
-    # The run's own Prometheus watched the load generator alone (the app is not ours to scrape).
-    assert "Alerts fired during the run" in done.stdout
-    config = (run_dir / "prometheus.yml").read_text()
-    assert "job_name: locust" in config and "job_name: app" not in config
