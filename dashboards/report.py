@@ -281,8 +281,30 @@ def _summary(summary: dict) -> str:
         f"<h1>Load test {test}</h1>"
         f'<p class="summary">{escape(_figures(summary))}</p>'
         f'<p class="seed">Seed: {escape(_seed(summary.get("seed") or {}))}</p>'
-        f"<p>{details}</p>" + (f"<p>Errors by kind: {error_text}</p>" if error_text else "")
+        f"<p>{details}</p>"
+        + (f"<p>Errors by kind: {error_text}</p>" if error_text else "")
+        + _paths(summary)
     )
+
+
+def _paths(summary: dict) -> str:
+    """The user's own paths (a run with --path or --scenario-file): a row each, by name."""
+    if not summary.get("user_requests"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(path)}</td><td>{figures['requests']}</td><td>{figures['failures']}</td>"
+        f"<td>{escape(format_value(_seconds(figures['avg_ms']), 's'))}</td>"
+        f"<td>{escape(format_value(_seconds(figures['p95_ms']), 's'))}</td></tr>"
+        for path, figures in summary["paths"].items()
+    )
+    return (
+        "<table><tr><th>path</th><th>requests</th><th>failures</th><th>average</th>"
+        f"<th>p95</th></tr>{rows}</table>"
+    )
+
+
+def _seconds(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000
 
 
 def _alert_name(alert: dict) -> str:

@@ -87,6 +87,8 @@ def test_a_scenario_file_against_another_django_app_reports_each_path(other_app,
     assert all(f"</span>{path} <b>" in by_path for path in paths), by_path[-1000:]
     assert "no data" not in by_path
     assert f"Not scraped in a run against {other_app}" in report
+    for path, figures in paths.items():  # the summary's table, a row per path
+        assert f"<tr><td>{path}</td><td>{figures['requests']}</td>" in report
 
 
 @pytest.mark.parametrize("other_app", [{"SSL_REDIRECT": "1"}], indirect=True)
