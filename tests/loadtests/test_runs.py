@@ -61,9 +61,11 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
     assert -0.005 * summary["requests"] <= summary["router"]["locust_minus_router"] <= 0
     assert (run_dir / "locust-worker-2.out").exists()
     assert "2 workers" in (run_dir / "locust.log").read_text()
-    # Every dashboard panel whose sources a local run has (the app, Locust, the rules, the
-    # router's stamps) shows data for this run, read back from the run's own Prometheus.
     with prometheus_over(run_dir / "prometheus") as url:
+        per_minute = report_series(url, summary, "Requests per minute over time")
+        (users,) = report_series(url, summary, "Users over time")
+        # Every dashboard panel whose sources a local run has (the app, Locust, the rules,
+        # the router's stamps) shows data for this run, read back from the run's Prometheus.
         empty = empty_queries(
             url,
             summary["ended"],
@@ -71,14 +73,12 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
             scenario="test5",
             available=frozenset({RULES, ROUTER}),
         )
-        assert [(q.dashboard, q.panel, q.expr) for q in empty] == []
-        per_minute = report_series(url, summary, "Requests per minute over time")
-        (users,) = report_series(url, summary, "Users over time")
     # The report's rates use Grafana's $__rate_interval over the run's 2 s scrapes (8 s), so
     # after the ramp the steady load draws flat at the rate the users ask for (the summary's
     # offered figure; its requests/min averages the ramp in, 7.5% lower by construction).
-    # Over the fixed 1m they used, the line climbed from 0 for the whole run. Medians, as a
-    # worker's 3 s reports against 2 s scrapes now and then put one report less in a window.
+    # Over the fixed 1m they used, the line climbed from 0 for the whole run (to 4,652 at the
+    # end of one such run, against 10,360 here). Medians, as a worker's 3 s reports against
+    # 2 s scrapes put one report more or less in a window now and then (7,271 to 11,447).
     ((_, points),) = per_minute
     at_full = [t for t, value in users[1] if value == summary["users"]]
     steady = [
@@ -92,7 +92,7 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
         statistics.median(half) for half in (steady[: len(steady) // 2], steady[len(steady) // 2 :])
     ]
     assert all(abs(half - offered) <= 0.1 * offered for half in halves), (offered, steady)
-    assert abs(summary["requests_per_minute"] - offered) <= 0.1 * offered, summary
+    assert [(q.dashboard, q.panel, q.expr) for q in empty] == []
 
 
 def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root):
