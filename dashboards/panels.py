@@ -23,6 +23,8 @@ ROUTER = "router"  # observations only when a router stamps X-Request-Start
 DRAIN = "drain"  # a log-drain receiver fed by a Heroku app, scraped (metrics/drain)
 CACHE = "cache"  # the app runs with REDIS_URL: the page cache's series exist
 POOLER = "pooler"  # a PgBouncer's pools exporter is scraped as job pgbouncer (test 4b)
+WAITRESS = "waitress"  # the app is served by Waitress (python -m app.serve): waitress_* exist
+GUNICORN = "gunicorn"  # served by gunicorn with -c python:dyno_metrics.gunicorn: gunicorn_*
 
 Kind = Literal["stat", "timeseries", "table"]
 
@@ -459,11 +461,19 @@ REQUESTS_PANELS = (
 )
 
 
+WAITRESS_ONLY = (
+    " Waitress only (python -m app.serve): empty under gunicorn, which has no such thread pool "
+    "or queue; its workers show on the gunicorn panels below, the backlog on both servers'."
+)
+ON_WAITRESS = frozenset({WAITRESS})
+ON_GUNICORN = frozenset({GUNICORN})
+
 WAITRESS_PANELS = (
     Panel(
         title="Dyno CPU",
         kind="timeseries",
-        what="CPU the app process of each dyno uses, in cores (process_cpu_seconds_total). A "
+        what="CPU the app process of each dyno uses, in cores (process_cpu_seconds_total; "
+        "under gunicorn the arbiter's and all its workers', dyno_metrics/process_tree.py). A "
         "local dyno is capped at a share of a core as a Heroku dyno is (sized to the machine, "
         "0.25 to 0.35, unless --dyno-cpu says otherwise, loadtests/dyno_cpu.py); the run's "
         "summary gives the share and the CPU per request.",
@@ -483,12 +493,13 @@ WAITRESS_PANELS = (
     Panel(
         title="Waitress threads busy vs configured",
         kind="timeseries",
-        what="Worker threads running a request now, against the threads configured.",
+        what="Worker threads running a request now, against the threads configured."
+        + WAITRESS_ONLY,
         healthy="busy below configured most of the time.",
         failing="busy pinned at configured: every thread works and new requests queue.",
         queries=(
-            Query(f"waitress_threads_busy{{{APP_TARGET}}}", "{{dyno}} busy"),
-            Query(f"waitress_threads{{{APP_TARGET}}}", "{{dyno}} configured"),
+            Query(f"waitress_threads_busy{{{APP_TARGET}}}", "{{dyno}} busy", ON_WAITRESS),
+            Query(f"waitress_threads{{{APP_TARGET}}}", "{{dyno}} configured", ON_WAITRESS),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -496,22 +507,27 @@ WAITRESS_PANELS = (
     Panel(
         title="Waitress queue depth",
         kind="timeseries",
-        what="Requests accepted by Waitress and waiting for a free thread.",
+        what="Requests accepted by Waitress and waiting for a free thread." + WAITRESS_ONLY,
         healthy="0, with short blips.",
         failing="growing for the whole run (test 6's peak concurrency): latency follows.",
-        queries=(Query(f"waitress_queue_depth{{{APP_TARGET}}}", "{{dyno}} queued"),),
+        queries=(Query(f"waitress_queue_depth{{{APP_TARGET}}}", "{{dyno}} queued", ON_WAITRESS),),
         unit="short",
         runbooks=("RequestQueueing",),
     ),
     Panel(
         title="Waitress connections vs connection_limit",
         kind="timeseries",
-        what="Client connections Waitress holds open, against its connection_limit.",
+        what="Client connections Waitress holds open, against its connection_limit."
+        + WAITRESS_ONLY,
         healthy="well under the limit (the router pools connections).",
         failing="flat at the limit: Waitress stops accepting and clients time out.",
         queries=(
-            Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open"),
-            Query(f"waitress_connection_limit{{{APP_TARGET}}}", "{{dyno}} connection_limit"),
+            Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open", ON_WAITRESS),
+            Query(
+                f"waitress_connection_limit{{{APP_TARGET}}}",
+                "{{dyno}} connection_limit",
+                ON_WAITRESS,
+            ),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -521,8 +537,8 @@ WAITRESS_PANELS = (
         kind="timeseries",
         what="Time from the router stamping X-Request-Start to the app reading the request.",
         healthy="milliseconds.",
-        failing="seconds: requests wait in the router or the socket backlog before Waitress "
-        "reads them (near 30 s the router answers 503).",
+        failing="seconds: requests wait in the router or the socket backlog before the "
+        "server reads them (near 30 s the router answers 503).",
         queries=tuple(
             Query(
                 _target_quantile(q, "http_request_queue_seconds", "le"),
@@ -532,6 +548,46 @@ WAITRESS_PANELS = (
             for q in (0.5, 0.95)
         ),
         unit="s",
+        runbooks=("RequestQueueing",),
+    ),
+)
+
+
+GUNICORN_PANELS = (
+    Panel(
+        title="gunicorn requests running vs limit",
+        kind="timeseries",
+        what="Requests gunicorn's workers run now, summed over a dyno's workers (server "
+        "hooks; the scrape itself counts one), against what they can run at once: one per "
+        "sync worker, `--threads` per gthread worker, `--worker-connections` per gevent "
+        "worker; and the live workers. gunicorn with `-c python:dyno_metrics.gunicorn` only: "
+        "empty under Waitress, whose threads are on the Waitress panels.",
+        healthy="running below the limit most of the time.",
+        failing="running pinned at the limit (tests 2 and 3: the one sync worker always "
+        "busy): new connections wait in the listen backlog, unseen by the app.",
+        queries=(
+            Query(f"gunicorn_requests_active{{{APP_TARGET}}}", "{{dyno}} running", ON_GUNICORN),
+            Query(f"gunicorn_requests_limit{{{APP_TARGET}}}", "{{dyno}} limit", ON_GUNICORN),
+            Query(f"gunicorn_workers{{{APP_TARGET}}}", "{{dyno}} workers", ON_GUNICORN),
+        ),
+        unit="short",
+        runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Listen backlog vs limit",
+        kind="timeseries",
+        what="Connections the kernel accepted on the server's listen socket that no worker "
+        "or Waitress thread has taken yet (Linux TCP_INFO; every worker's socket under "
+        "gunicorn's reuse_port), against the backlog. "
+        "Both servers: for gunicorn's sync workers this is where requests queue.",
+        healthy="0, with short blips.",
+        failing="above 0 for long (test 3: gunicorn's one sync worker, thousands of users), "
+        "at the limit the kernel drops new connections; the router's queue time grows.",
+        queries=(
+            Query(f"listen_queue_depth{{{APP_TARGET}}}", "{{dyno}} waiting"),
+            Query(f"listen_queue_limit{{{APP_TARGET}}}", "{{dyno}} backlog"),
+        ),
+        unit="short",
         runbooks=("RequestQueueing",),
     ),
 )
@@ -727,6 +783,7 @@ APP_AND_DATABASE = Dashboard(
     rows=(
         Row("Requests", REQUESTS_PANELS),
         Row("Waitress", WAITRESS_PANELS),
+        Row("gunicorn, and the listen backlog", GUNICORN_PANELS),
         Row("Database", DATABASE_PANELS),
         Row("Redis page cache", CACHE_PANELS),
         Row("PgBouncer", POOLER_PANELS),
@@ -745,6 +802,7 @@ HEROKU_ALERTS = (
     "HerokuRequestTimeouts",
     "HerokuConnectionsClosed",
     "HerokuMemoryOverQuota",
+    "HerokuRedisConnectionsNearLimit",
     "DatabaseConnectionsNearLimit",
 )
 
@@ -804,6 +862,35 @@ ROUTER_PANELS = (
         queries=_drain_quantiles("heroku_router_connect_seconds", (0.5, 0.95)),
         unit="s",
         runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Router protocols: HTTP/2 share and TLS versions",
+        kind="timeseries",
+        what="Share of the app's requests that reached Heroku's router over HTTP/2, and the "
+        "TLS versions clients used, from Router 2.0's `protocol=` and `tls_version=` fields "
+        "(legacy router lines carry neither). HTTP/2 ends at the router: the dyno always "
+        "speaks HTTP/1.1, so this is the clients' side only.",
+        healthy="steady shares: HTTP/2 from browsers on custom domains, TLS 1.3 for most; "
+        "`unknown` is normal on the herokuapp.com domain.",
+        failing="a sudden change (HTTP/2 at 0% after a DNS or certificate change, a rise of "
+        "`none`, plain HTTP): the clients, not the dynos, changed.",
+        queries=(
+            Query(
+                '(sum(rate(heroku_router_protocol_requests_total{protocol="http2.0"}'
+                f"{WINDOW})) or vector(0)) / sum(rate(heroku_router_protocol_requests_total"
+                f"{WINDOW}))",
+                "HTTP/2",
+                ON_DRAIN,
+            ),
+            Query(
+                "sum by (tls_version) (rate(heroku_router_protocol_requests_total"
+                f'{{tls_version!=""}}{WINDOW})) / scalar(sum(rate('
+                f'heroku_router_protocol_requests_total{{tls_version!=""}}{WINDOW})))',
+                "{{tls_version}}",
+                ON_DRAIN,
+            ),
+        ),
+        unit="percentunit",
     ),
 )
 
@@ -920,6 +1007,13 @@ APP_LINE_PANELS = (
 )
 
 
+_ESSENTIAL_PLANS = (
+    " Essential plans log no metrics (Heroku writes these lines for Standard plans and "
+    "above only), so on them this panel stays empty: the app's own `pg_stat_activity` "
+    'view covers them (`pg_stat_activity_count`, dashboard "App and database", panel '
+    "**Database connections by state vs max_connections**)."
+)
+
 HEROKU_POSTGRES_USAGE = (
     "max by (addon, source) (heroku_postgres_active_connections) / on (addon, source) "
     "max by (addon, source) (heroku_postgres_max_connections) "
@@ -934,7 +1028,7 @@ HEROKU_POSTGRES_PANELS = (
         what="Connections open on the Heroku Postgres database and connections waiting on a "
         "lock, from its metrics log lines, against its limit: `sample#max-connections` where "
         "the logs give it, else the plan's limit the receiver was told "
-        "(DRAIN_PG_MAX_CONNECTIONS).",
+        "(DRAIN_PG_MAX_CONNECTIONS)." + _ESSENTIAL_PLANS,
         healthy="active well under the limit, waiting 0.",
         failing="active at the limit (new connections get `too many clients`), or waiting "
         "above 0 for long (queries blocked by locks).",
@@ -960,7 +1054,7 @@ HEROKU_POSTGRES_PANELS = (
         title="Heroku Postgres connection usage",
         kind="timeseries",
         what="Active connections as a share of the limit, the ratio the Heroku variant of "
-        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml).",
+        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml)." + _ESSENTIAL_PLANS,
         healthy="under 80%.",
         failing="above 80% for 5 minutes: the alert fires; at 100% connections are refused.",
         queries=(Query(HEROKU_POSTGRES_USAGE, "{{addon}} ({{source}})", ON_DRAIN),),
@@ -970,7 +1064,8 @@ HEROKU_POSTGRES_PANELS = (
     Panel(
         title="Heroku Postgres cache hit rates",
         kind="timeseries",
-        what="Share of table and index reads served from PostgreSQL's memory rather than disk.",
+        what="Share of table and index reads served from PostgreSQL's memory rather than disk."
+        + _ESSENTIAL_PLANS,
         healthy="above 99%: the working set fits the plan's memory.",
         failing="below 99% and falling: reads go to disk; a bigger plan (more memory) or "
         "fewer rows read per request.",
@@ -987,7 +1082,7 @@ HEROKU_POSTGRES_PANELS = (
     Panel(
         title="Heroku Postgres database size",
         kind="timeseries",
-        what="Size of the database on disk (`sample#db_size`).",
+        what="Size of the database on disk (`sample#db_size`)." + _ESSENTIAL_PLANS,
         healthy="flat during a load test (the page only reads).",
         failing="near the plan's storage limit: above it Heroku revokes write access "
         "(Essential plans).",
@@ -1013,6 +1108,60 @@ HEROKU_POSTGRES_PANELS = (
         ),
         unit="short",
         runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+)
+
+
+HEROKU_REDIS_PANELS = (
+    Panel(
+        title="Heroku Redis connections vs limit",
+        kind="timeseries",
+        what="Clients connected to each Heroku Redis add-on, from its metrics log lines "
+        "(`sample#active-connections`), against its plan's limit (`sample#max-connections`, "
+        "on newer lines only). Each Waitress thread whose page cache has been used may hold "
+        "one.",
+        healthy="well under the limit, also through a deploy (old and new dynos overlap).",
+        failing="at 80% of the limit for 5 minutes HerokuRedisConnectionsNearLimit fires; at "
+        "the limit Redis refuses clients and the page cache falls back to the database.",
+        queries=(
+            Query("max by (addon) (heroku_redis_active_connections)", "{{addon}} active", ON_DRAIN),
+            Query("max by (addon) (heroku_redis_max_connections)", "{{addon}} limit", ON_DRAIN),
+        ),
+        unit="short",
+        runbooks=("HerokuRedisConnectionsNearLimit",),
+    ),
+    Panel(
+        title="Heroku Redis hit rate",
+        kind="timeseries",
+        what="Share of key lookups that found their key, as Heroku Redis reports it "
+        "(`sample#hit-rate`).",
+        healthy="high and steady while the page cache serves (above 90% in test 9 here).",
+        failing="falling: keys evicted or expiring before they are read again, or a cache "
+        "that restarted empty; the database serves the page again.",
+        queries=(Query("max by (addon) (heroku_redis_hit_ratio)", "{{addon}}", ON_DRAIN),),
+        unit="percentunit",
+        runbooks=("PageCacheFailing",),
+    ),
+    Panel(
+        title="Heroku Redis evicted keys",
+        kind="timeseries",
+        what="Keys Redis evicted to stay within its memory (`sample#evicted-keys` of each "
+        "metrics line).",
+        healthy="0.",
+        failing="above 0: the plan's memory is full and the cache loses entries; a larger "
+        "plan or fewer, smaller cached values.",
+        queries=(Query("max by (addon) (heroku_redis_evicted_keys)", "{{addon}}", ON_DRAIN),),
+        unit="short",
+        runbooks=("PageCacheFailing",),
+    ),
+    Panel(
+        title="Heroku Redis memory",
+        kind="timeseries",
+        what="Memory used by the Redis data set (`sample#memory-redis`).",
+        healthy="flat at the size of the cached pages.",
+        failing="climbing to the plan's memory, where evictions start.",
+        queries=(Query("max by (addon) (heroku_redis_memory_bytes)", "{{addon}}", ON_DRAIN),),
+        unit="bytes",
     ),
 )
 
@@ -1043,14 +1192,15 @@ HEROKU = Dashboard(
     uid="cce-heroku",
     title="Heroku",
     description="A Heroku app from its own logs, per dyno: the router, the dynos' memory and "
-    "load, Heroku Postgres and its pooler, and the app's per-dyno Waitress figures "
-    "(the log-drain receiver, metrics/drain).",
+    "load, Heroku Postgres and its pooler, Heroku Redis, and the app's per-dyno Waitress "
+    "figures (the log-drain receiver, metrics/drain).",
     variables=(Variable("dyno", "Dyno", "label_values(heroku_router_requests_total, dyno)"),),
     rows=(
         Row("Router", ROUTER_PANELS),
         Row("Dynos", DYNO_PANELS),
         Row("App per dyno (its sample# log lines)", APP_LINE_PANELS),
         Row("Heroku Postgres", HEROKU_POSTGRES_PANELS),
+        Row("Heroku Redis", HEROKU_REDIS_PANELS),
         Row("Alerts", HEROKU_ALERTS_PANELS),
     ),
 )

@@ -1,29 +1,32 @@
-"""Runs the seed's load tests: python -m loadtests run --test N | results | demo
+"""Runs the seed's load tests: python -m loadtests run --test N | worker | results | demo
 
     python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
                                      [--workers N] [--runs-dir DIR]
                                      [--redis-outage START:END] [--dynos N --threads N]
                                      [--grafana] [--dyno-cpu CORES] [--drain URL]
+                                     [--remote-workers N [--master-bind ADDR:PORT]
+                                      [--workers-wait S]]
                                      [--path PATH[=WEIGHT] ...] [--method M]
                                      [--header 'Name: value' ...] [--expect-status N]
                                      [--expect-body REGEX] [--scenario-file FILE]
+    python -m loadtests worker --master HOST[:PORT] [--processes N]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
 
 `run` runs one test (loadtests/README.md); `results` reruns the comparison set and rewrites
-the results table in loadtests/README.md; `demo` is `make demo`: test 5 at demo scale, after
+the results table in loadtests/README.md; `worker` runs Locust workers for a `run
+--remote-workers` on another machine; `demo` is `make demo`: test 5 at demo scale, after
 showing one page.
 """
 
 from __future__ import annotations
 
 import argparse
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import dyno_cpu, scenarios, user_requests
+from loadtests import distributed, dyno_cpu, interrupts, scenarios, user_requests
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -107,6 +110,16 @@ def outage_window(text: str) -> tuple[int, int]:
         raise argparse.ArgumentTypeError(str(error)) from None
 
 
+def host_and_port(flag: str):
+    def parse(text: str) -> tuple[str, int]:
+        try:
+            return distributed.host_and_port(text, flag)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
+
+
 def parser() -> argparse.ArgumentParser:
     main = OneLineParser(prog="python -m loadtests", description=__doc__.split("\n")[0])
     commands = main.add_subparsers(dest="command", required=True, parser_class=OneLineParser)
@@ -144,7 +157,8 @@ def parser() -> argparse.ArgumentParser:
         "--grafana",
         action="store_true",
         help="dynos on 8000, 8001, ..., the exporter on 9646 and the run's drain receiver on "
-        "8088, on every interface, for the compose stack (docker-compose.observability.yml)",
+        "8088, on the Docker bridge's address, for the compose stack "
+        "(docker-compose.observability.yml), which finds them in metrics/targets/run-*.json",
     )
     one.add_argument(
         "--dyno-cpu",
@@ -156,6 +170,31 @@ def parser() -> argparse.ArgumentParser:
         "machine)",
     )
     add_request_arguments(one)
+    # Load from other machines (loadtests.distributed).
+    one.add_argument(
+        "--remote-workers",
+        type=positive_int,
+        default=0,
+        metavar="N",
+        help="wait for N Locust workers from other machines (`python -m loadtests worker`)",
+    )
+    one.add_argument(
+        "--master-bind",
+        type=host_and_port("--master-bind"),
+        metavar="ADDR:PORT",
+        help=f"where the workers connect (default: every address, port "
+        f"{distributed.DEFAULT_MASTER_PORT}); against the local app, the router listens on ADDR",
+    )
+    one.add_argument(
+        "--workers-wait",
+        type=positive_float,
+        default=distributed.DEFAULT_WAIT_S,
+        metavar="S",
+        help=f"seconds to wait for the workers (default {distributed.DEFAULT_WAIT_S})",
+    )
+    worker = commands.add_parser("worker", help="Locust workers for a master on another machine")
+    worker.add_argument("--master", required=True, type=host_and_port("--master"))
+    worker.add_argument("--processes", type=positive_int, help="default: one per core")
     commands.add_parser(
         "demo",
         help=f"test 5 at demo scale ({DEMO_USERS:,} users, {DEMO_DURATION_S} s), with the page",
@@ -174,15 +213,9 @@ DEMO_USERS = 1000
 DEMO_DURATION_S = 60
 
 
-def stop_like_ctrl_c(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    # SIGTERM (a CI timeout, `kill`) and Ctrl-C both stop what the run started, in order.
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
-    signal.signal(signal.SIGINT, stop_like_ctrl_c)
+    interrupts.install()
     try:
         if args.command == "results":
             from loadtests import results
@@ -194,6 +227,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 results.main(args.runs_dir, args.duration)
             return 0
+        if args.command == "worker":
+            return distributed.run_worker(*args.master, args.processes, ROOT)
         if args.command == "demo":
             scenario = scenarios.get("5").scaled(None, DEMO_DURATION_S, DEMO_USERS)
             run(RunOptions(scenario, ROOT / "runs", show_page=True))
@@ -213,6 +248,10 @@ def main(argv: list[str] | None = None) -> int:
         options.grafana = args.grafana
         options.dyno_cpu = args.dyno_cpu
         options.drain = args.drain
+        if args.master_bind and not args.remote_workers:
+            raise BadArgument("--master-bind is where remote workers connect: add --remote-workers")
+        options.remote_workers, options.master_bind = args.remote_workers, args.master_bind
+        options.workers_wait_s = args.workers_wait
         options.requests = user_requests.build(
             args.scenario_file, args.path, args.method, args.header, args.expect_status,
             args.expect_body,

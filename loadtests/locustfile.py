@@ -22,7 +22,7 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
-from loadtests import exporter, scenarios
+from loadtests import exporter, scenarios, workerwatch
 from loadtests.failures import kind_of_error, kind_of_status, message_text
 from loadtests.user_requests import UserRequests
 
@@ -53,6 +53,7 @@ def add_scenario_arguments(parser):
     parser.add_argument(
         "--final-json", default=None, help="where to write the exporter's last scrape at exit"
     )
+    workerwatch.add_arguments(parser)
 
 
 def scenario_of(environment) -> scenarios.Scenario:
@@ -60,6 +61,9 @@ def scenario_of(environment) -> scenarios.Scenario:
     return scenarios.get(options.scenario).scaled(
         options.scale, options.scenario_duration, options.scenario_users
     )
+
+
+events.init.add_listener(lambda environment, **_kwargs: workerwatch.watch(environment))
 
 
 @functools.cache

@@ -20,8 +20,11 @@ from pathlib import Path
 
 from dashboards.report import screenshot, write_report
 from loadtests import (
+    compose,
+    distributed,
     dyno_cpu,
     fixes,
+    lifeline,
     logplex,
     preflight,
     prometheus,
@@ -38,6 +41,7 @@ from loadtests.processes import (
     free_port,
     port_is_free,
     python_module,
+    stop_all,
 )
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
@@ -76,8 +80,9 @@ class RunOptions:
     # The deployed app's shape for the --host connection budget (--dynos, --threads).
     host_dynos: int | None = None
     host_threads: int | None = None
-    # --grafana: the dynos and the exporter on fixed ports and every interface, for the compose
-    # stack's Prometheus; --show-page: print one page through the router first (make demo).
+    # --grafana: the dynos, the exporter and the drain receiver on fixed ports and the Docker
+    # bridge's address, for the compose stack's Prometheus (loadtests.compose); --show-page:
+    # print one page through the router first (make demo).
     grafana: bool = False
     show_page: bool = False
     # Each local dyno's share of CPU, in cores (loadtests.dyno_cpu): None sizes it to this
@@ -85,6 +90,11 @@ class RunOptions:
     dyno_cpu: float | None = None
     # --drain: with --host, the /metrics URL of the drain receiver the app's log drain feeds.
     drain: str | None = None
+    # --remote-workers: Locust workers on other machines (loadtests.distributed), connecting
+    # to the master at --master-bind (default: every address, Locust's port), waited for this long.
+    remote_workers: int = 0
+    master_bind: tuple[str, int] | None = None
+    workers_wait_s: float = distributed.DEFAULT_WAIT_S
     # --path, --method, --header, --expect-*, --scenario-file: what each user asks for.
     requests: UserRequests = field(default_factory=UserRequests)
 
@@ -153,7 +163,7 @@ def check_drain(url: str) -> None:
 
 
 def locust_processes(
-    options: RunOptions, run_dir: Path, target: str, exporter_port: int
+    options: RunOptions, run_dir: Path, target: str, exporter: tuple[str, int]
 ) -> list[Process]:
     """Locust headless: one process, or a master and `workers` worker processes."""
     scenario = options.scenario
@@ -170,11 +180,12 @@ def locust_processes(
         "--scenario-users", str(scenario.users),
         "--scenario-duration", str(scenario.duration_s),
         "--user-requests", options.requests.to_json(),
-        "--exporter-port", str(exporter_port),
-        "--exporter-address", "0.0.0.0" if options.grafana else "127.0.0.1",
+        "--exporter-port", str(exporter[1]),
+        "--exporter-address", exporter[0],
         "--final-json", str(run_dir / "locust_final.json"),
     ]  # fmt: skip
-    if not options.workers:
+    expected_workers = options.workers + options.remote_workers
+    if not expected_workers:
         return [
             Process(
                 "locust",
@@ -183,12 +194,14 @@ def locust_processes(
                 niceness=LOCUST_NICENESS,
             )
         ]
-    master_port = free_port()
+    bind_host, master_port = master_address(options)
+    every_address = bind_host in distributed.EVERY_ADDRESS
     master += [
         "--master",
-        "--master-bind-host", "127.0.0.1",
+        "--master-bind-host", "*" if every_address else bind_host,
         "--master-bind-port", str(master_port),
-        "--expect-workers", str(options.workers),
+        "--expect-workers", str(expected_workers),
+        "--workers-file", str(run_dir / distributed.WORKERS_FILE),
     ]  # fmt: skip
     processes = [
         Process(
@@ -203,7 +216,7 @@ def locust_processes(
             *common,
             "--worker",
             "--master-host",
-            "127.0.0.1",
+            "127.0.0.1" if every_address else bind_host,
             "--master-port",
             str(master_port),
         ]
@@ -222,11 +235,14 @@ def start_servers(
     stack: contextlib.ExitStack,
     scenario: Scenario,
     run_dir: Path,
-    exposed: bool = False,
+    exposed_on: str | None = None,
     cpu_cores: float | None = None,
+    listen: str = "127.0.0.1",
 ):
     """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU),
-    the router and its drain; returns the router's URL, the dynos, the services and the drain."""
+    the router (on `listen`) and its drain (with `exposed_on`, the dynos and the drain on that
+    address and the fixed ports); returns the router's URL, the dynos, the services and the
+    drain."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
@@ -234,18 +250,16 @@ def start_servers(
     setup = SETUPS[scenario.setup]
     beside = services.start(stack, setup, run_dir, database.url)
     dynos = start_dynos(
-        setup, scenario.dynos, run_dir, database.url, beside.env, exposed, cpu_cores
+        setup, scenario.dynos, run_dir, database.url, beside.env, exposed_on, cpu_cores
     )
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
-    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
+    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST, listen)
     stack.callback(proxy.stop)
-    target = f"http://127.0.0.1:{router_port}"
+    target = f"http://{listen}:{router_port}"
     proxy.wait_until_http_ok(target)
     names = {dyno.address: dyno.name for dyno in dynos}
-    drain = logplex.start(
-        stack, run_dir, run_dir / router.ACCESS_LOG, names, EXPOSED_DRAIN_PORT if exposed else None
-    )
+    drain = logplex.start(stack, run_dir, run_dir / router.ACCESS_LOG, names, exposed_on)
     return target, dynos, beside, drain
 
 
@@ -258,14 +272,68 @@ def show_page(target: str) -> None:
     print(f"  {body}")
 
 
-def run_locust(
-    stack: contextlib.ExitStack, options: RunOptions, run_dir: Path, target: str, port: int
-) -> None:
-    """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
-    processes = locust_processes(options, run_dir, target, port)
+def start_locust(
+    stack: contextlib.ExitStack,
+    options: RunOptions,
+    run_dir: Path,
+    target: str,
+    exporter: tuple[str, int],
+) -> Process:
+    """Starts Locust and, in distributed mode, waits for its workers; returns the master (or
+    the only process), which starts the load within a second."""
+    processes = locust_processes(options, run_dir, target, exporter)
     for process in reversed(processes):
         stack.callback(process.stop)
     master = processes[0]
+    expected = options.workers + options.remote_workers
+    if expected:
+        hint = f"see {run_dir}/locust.log"
+        if options.remote_workers:
+            hint = f"on each load machine run: {remote_worker_command(options)}"
+            waiting = f"Waiting {options.workers_wait_s:g} s at most for {expected} Locust workers"
+            print(f"{waiting} (load to {target}); {hint}")
+        distributed.wait_for_workers(master, run_dir, expected, options.workers_wait_s, hint)
+    return master
+
+
+def master_address(options: RunOptions) -> tuple[str, int]:
+    """Where Locust's master listens for workers: --master-bind; for workers on other machines
+    every address on Locust's port by default, for local ones loopback on a free port."""
+    if options.master_bind:
+        return options.master_bind
+    if options.remote_workers:
+        return distributed.EVERY_ADDRESS[0], distributed.DEFAULT_MASTER_PORT
+    return "127.0.0.1", free_port()
+
+
+def remote_worker_command(options: RunOptions) -> str:
+    host, port = master_address(options)
+    if host in distributed.EVERY_ADDRESS:
+        host = "THIS_MACHINE"
+    return f"{distributed.worker_command(host, port)} (port {port} open to them here)"
+
+
+def check_remote_workers(options: RunOptions) -> str:
+    """Before anything starts: the master's port is free, and the local router has an address
+    the workers reach (the master's); returns where the router listens."""
+    if not options.remote_workers:
+        return "127.0.0.1"
+    host, port = master_address(options)
+    if not port_is_free(port):
+        raise StartFailed(
+            f"port {port} for the Locust workers is taken here (another run?): "
+            "choose another with --master-bind ADDR:PORT"
+        )
+    if host in distributed.EVERY_ADDRESS and not options.host:
+        raise BadArgument(
+            "--remote-workers against the local app: give --master-bind ADDR:PORT with the "
+            "address the workers reach this machine at (the router listens there too)"
+        )
+    return host
+
+
+def finish_locust(options: RunOptions, run_dir: Path, master: Process) -> None:
+    """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
     master.wait(timeout=options.scenario.duration_s + LOCUST_GRACE_S)
     if not (run_dir / "locust_final.json").exists():
         raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
@@ -288,7 +356,7 @@ def dyno_cpu_cores(options: RunOptions) -> tuple[float | None, str | None]:
     if options.host or options.dyno_cpu == 0:
         return None, None
     try:
-        dyno_cpu.hierarchy()
+        dyno_cpu.remove_stale()
     except dyno_cpu.Unavailable as reason:
         return None, (
             f"dynos not CPU-capped ({reason}): each may use the whole machine, unlike a Heroku "
@@ -335,11 +403,13 @@ def run(options: RunOptions) -> Path:
         check_drain(options.drain)
     if options.grafana:
         check_exposed_ports_free(scenario.dynos)
+    router_listen = check_remote_workers(options)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     cpu_cores, not_capped = dyno_cpu_cores(options)
     as_run = scenario.as_dict() | {
         "host": options.host,
         "locust_workers": options.workers,
+        "locust_remote_workers": options.remote_workers,
         "dyno_cpu_cores": cpu_cores,
         "user_requests": None if options.requests.is_seed else asdict(options.requests),
     }
@@ -356,15 +426,27 @@ def run(options: RunOptions) -> Path:
     elif cpu_cores:
         sized = " (sized to this machine)" if options.dyno_cpu is None else ""
         print(f"Each dyno: {cpu_cores:g} of a core{sized}")
-    with contextlib.ExitStack() as stack:
+    exposed_on = None
+    if options.grafana:
+        exposed_on, not_on_bridge = compose.listen_address()
+        if not_on_bridge:
+            print(not_on_bridge)
+    # The lifeline stops what the run started should the runner die; stop_all, the last of
+    # the ordered stops, whatever an interrupt caught before it was handed to them.
+    with lifeline.held(run_dir / "lifeline.log"), contextlib.ExitStack() as stack:
+        stack.callback(stop_all)
         target, dynos, beside, drain = (
             (options.host, [], services.Services(env={}), None)
             if options.host
-            else start_servers(stack, scenario, run_dir, options.grafana, cpu_cores)
+            else start_servers(stack, scenario, run_dir, exposed_on, cpu_cores, router_listen)
         )
         if options.show_page:
             show_page(target)
-        exporter_port = EXPOSED_EXPORTER_PORT if options.grafana else free_port()
+        exporter = (exposed_on, EXPOSED_EXPORTER_PORT) if exposed_on else ("127.0.0.1", free_port())
+        if exposed_on:
+            ports = {dyno.name: dyno.port for dyno in dynos}
+            files = compose.write_targets(compose.targets(ports, exporter[1], drain is not None))
+            stack.callback(compose.remove_targets, files)
         # Against --host it watches the load generator alone: the report's Load test
         # dashboard, by path, and the alerts that read Locust's series.
         prom, no_prometheus = None, None
@@ -374,7 +456,7 @@ def run(options: RunOptions) -> Path:
             prom = prometheus.RunPrometheus(
                 run_dir,
                 [d.address for d in dynos],
-                [f"127.0.0.1:{exporter_port}"],
+                [f"{exporter[0]}:{exporter[1]}"],
                 beside.scrape_jobs | ({"drain": [drain.address]} if drain else {}),
             )
             stack.callback(prom.stop)
@@ -395,11 +477,12 @@ def run(options: RunOptions) -> Path:
             watch = routerview.RouterWatch(options.drain)
         if watch:
             watch.start()
+        locust = start_locust(stack, options, run_dir, target, exporter)
         started = time.time()
         cpu_before = {d.name: d.cpu_limit.use(d.process.pid) for d in dynos if d.cpu_limit}
         if outage:
             outage.begin()
-        run_locust(stack, options, run_dir, target, exporter_port)
+        finish_locust(options, run_dir, locust)
         ended = time.time()
         cpu_use = dyno_cpu_use(dynos, cpu_before, ended - started)
         alerts = []
@@ -412,6 +495,8 @@ def run(options: RunOptions) -> Path:
 
         result = summary.build(scenario, options.requests, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
+        if options.workers or options.remote_workers:
+            result["locust_workers"] = distributed.summary_figures(run_dir, started)
         result["connection_budget"] = budget
         result["dyno_cpu"] = {
             "cores": cpu_cores,
@@ -432,6 +517,7 @@ def run(options: RunOptions) -> Path:
                 result["comparison"] = summary.comparison(result, *partner)
         text = (
             summary.text(result)
+            + distributed.text(result)
             + routerview.text(result)
             + fixes.text(result)
             + summary.alerts_text(alerts, no_prometheus)

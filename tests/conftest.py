@@ -44,6 +44,21 @@ def database_url(settings_dict: dict) -> str:
     return f"postgres://{settings_dict['USER']}@{host}{port}/{settings_dict['NAME']}"
 
 
+def metrics_as_mounted(folder: Path) -> Path:
+    """The compose stack's metrics/ folder as a user runs it: the same prometheus.yml, rules
+    and targets (a copy, so a test can add to it), and the secret files git ignores, made
+    from their tracked .example. Returns the folder; paths in prometheus.yml are relative."""
+    metrics = ROOT / "metrics"
+    mirror = folder / "metrics"
+    mirror.mkdir()
+    (mirror / "rules").symlink_to(metrics / "rules")
+    shutil.copytree(metrics / "targets", mirror / "targets")
+    shutil.copy(metrics / "prometheus.yml", mirror / "prometheus.yml")
+    for example in metrics.glob("*.example"):
+        shutil.copy(example, mirror / example.stem)
+    return mirror
+
+
 @contextmanager
 def prometheus_over(data_dir: Path) -> Iterator[str]:
     """A real Prometheus reading stored series (a run's, or a post-mortem block), scraping

@@ -105,9 +105,11 @@ def test_variables_select_scenario_job_and_dyno():
     app_exprs = [e for e in exprs("cce-app") if 'dyno=~"$dyno"' in e or e.startswith("job:")]
     assert app_exprs and all('job=~"$job"' in expr for expr in app_exprs), app_exprs
     assert not any('job="' in expr for uid in models for expr in exprs(uid))
-    # Every per-dyno Heroku series is filtered by the variable; the database's are per add-on.
-    per_dyno = [e for e in exprs("cce-heroku") if "heroku_postgres" not in e and "ALERTS" not in e]
-    per_dyno = [e for e in per_dyno if "heroku_pgbouncer" not in e]
+    # Every per-dyno Heroku series is filtered by the variable; the database's and Redis' are
+    # per add-on, the router's protocol counter is for the whole app (it has no dyno label).
+    per_add_on = ("heroku_postgres", "heroku_pgbouncer", "heroku_redis", "ALERTS")
+    whole_app = "heroku_router_protocol_requests"
+    per_dyno = [e for e in exprs("cce-heroku") if not any(n in e for n in (*per_add_on, whole_app))]
     assert per_dyno and all('dyno=~"$dyno"' in expr for expr in per_dyno)
 
 
