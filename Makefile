@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 # Two hosts on one machine for the distributed-mode test (network namespaces, a veth pair).
 SYSTEM_PACKAGES += ip:iproute2 nsenter:util-linux
 
-.PHONY: help demo loadtest loadtest-results plan dashboards test lint format venv system-packages db-start db-stop drain rules benchmarks clean
+.PHONY: help demo loadtest loadtest-packages loadtest-results plan dashboards test lint format venv system-packages db-start db-stop drain rules benchmarks clean
 
 help:
 	@echo "make demo | make test | make loadtest TEST=N | make drain | make plan | make benchmarks"
@@ -29,18 +29,33 @@ $(STAMP): requirements.txt requirements-dev.txt pyproject.toml
 
 venv: $(STAMP)
 
-system-packages:
-	@missing=""; for pair in $(SYSTEM_PACKAGES); do \
+# $(call install-missing,COMMAND:PACKAGE ...): installs the Debian packages whose commands are
+# missing, as root with apt-get; otherwise (or when that fails) prints the one command that does.
+define install-missing
+	@missing=""; for pair in $(1); do \
 		command -v $${pair%%:*} >/dev/null 2>&1 || missing="$$missing $${pair##*:}"; \
 	done; \
 	if [ -n "$$missing" ]; then \
 		if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
 			echo "installing Debian packages:$$missing"; \
-			apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; \
+			{ apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends $$missing >/dev/null; } \
+				|| echo "could not install them; run: sudo apt-get install -y$$missing"; \
 		else \
-			echo "missing commands; install the Debian packages:$$missing"; \
+			echo "missing commands; install them with: sudo apt-get install -y$$missing"; \
 		fi; \
 	fi
+endef
+
+system-packages:
+	$(call install-missing,$(SYSTEM_PACKAGES))
+
+# What a load test's set-up drives: Prometheus (the alerts), Chromium (the report's screenshot)
+# and, for a local run, PgBouncer for test 4b and Redis for test 9.
+LOADTEST_PACKAGES := prometheus:prometheus chromium:chromium \
+	$(if $(HOST),,$(if $(filter 4b,$(TEST)),pgbouncer:pgbouncer) $(if $(filter 9,$(TEST)),redis-server:redis-server))
+
+loadtest-packages:
+	$(call install-missing,$(LOADTEST_PACKAGES))
 
 lint: venv
 	$(VENV)/bin/ruff check .
@@ -71,12 +86,14 @@ demo: venv
 	$(PY) -m loadtests demo
 
 # make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL [DRAIN=URL]] [GRAFANA=1] [DYNO_CPU=CORES]
-loadtest: venv
+#               [SCENARIO_FILE=FILE] [PATHS='/ /about/=2']
+loadtest: venv loadtest-packages
 	@test -n "$(TEST)" || { echo "error: say which test, e.g. make loadtest TEST=5"; exit 2; }
 	$(PY) -m loadtests run --test "$(TEST)" $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(HOST),--host $(HOST)) \
 		$(if $(GRAFANA),--grafana) $(if $(DYNO_CPU),--dyno-cpu $(DYNO_CPU)) \
-		$(if $(DRAIN),--drain $(DRAIN))
+		$(if $(DRAIN),--drain $(DRAIN)) $(if $(SCENARIO_FILE),--scenario-file "$(SCENARIO_FILE)") \
+		$(foreach path,$(PATHS),--path '$(path)')
 
 # Reruns the comparison set and rewrites the results table in loadtests/README.md.
 loadtest-results: venv

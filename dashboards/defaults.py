@@ -5,6 +5,8 @@ change here moves both. Runbook links come from metrics.alerting.rules.runbook_u
 alerts' own derivation.
 """
 
+import math
+
 # The datasource template variable every panel reads from; provisioning gives the default
 # Prometheus datasource the fixed uid below, so the dashboards work on any Grafana.
 DATASOURCE_VARIABLE = "datasource"
@@ -31,6 +33,15 @@ DEFAULT_TIME_FROM = "now-15m"
 DEFAULT_REFRESH = "10s"
 TAGS = ["connected-content-example"]
 
-# What the report substitutes for Grafana's built-in variables when it evaluates a query
-# itself: the window of the recording rules (rate1m), long enough for a 15 s scrape interval.
-REPORT_RATE_INTERVAL = "1m"
+# The scrape interval Grafana assumes for a Prometheus data source that does not set one.
+DEFAULT_SCRAPE_INTERVAL_S = 15
+
+
+def rate_interval(step_s: float, scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S) -> str:
+    """What Grafana substitutes for $__rate_interval, so the report draws what Grafana would:
+    max($__interval + scrape interval, 4 x scrape interval), $__interval being the chart's
+    step (grafana.com/blog/2020/09/28/new-in-grafana-7.2-__rate_interval-for-prometheus-rate-
+    queries-that-just-work/, grafana/grafana#77234). Four scrapes keep a rate defined through
+    a missed scrape; a fixed 1m over a run's 2 s scrapes drew a steady load as a climb from 0
+    over the first minute. With 15 s scrapes and a 1 s step it is 1m."""
+    return f"{math.ceil(max(step_s + scrape_interval_s, 4 * scrape_interval_s))}s"

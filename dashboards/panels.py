@@ -11,7 +11,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from dashboards.defaults import ALL_VALUE, KIT_APP_JOBS, REPORT_RATE_INTERVAL
+from dashboards import defaults
+from dashboards.defaults import ALL_VALUE, KIT_APP_JOBS
 from metrics.alerting.rules import runbook_url
 
 # What a query needs beyond the app and the Locust exporter being scraped. A query with no
@@ -260,16 +261,11 @@ OVER_TIME_PANELS = (
     Panel(
         title="Requests per minute over time",
         kind="timeseries",
-        what="Requests per minute completed (recording rule scenario:locust_requests:rate1m).",
+        what="Requests per minute completed, over Grafana's $__rate_interval (four scrape "
+        "intervals at least), so a steady load draws a flat line from the end of the ramp.",
         healthy="rises with the users and holds flat.",
         failing="flat or falling while users rise: the server is saturated.",
-        queries=(
-            Query(
-                f"60 * scenario:locust_requests:rate1m{{{LOCUST}}}",
-                "{{scenario}} req/min",
-                frozenset({RULES}),
-            ),
-        ),
+        queries=(Query(f"60 * {_locust_rate('locust_requests_total')}", "{{scenario}} req/min"),),
         unit="reqpm",
     ),
     Panel(
@@ -299,8 +295,8 @@ OVER_TIME_PANELS = (
     Panel(
         title="Response time: average, p95, max",
         kind="timeseries",
-        what="Response time seen by the users: mean, 95th percentile (recording rule) "
-        "and the maximum of the last 10 s.",
+        what="Response time seen by the users: mean, 95th percentile and the maximum of the "
+        "last 10 s.",
         healthy="flat lines, p95 a few times the average.",
         failing="all three climbing together for the whole run: requests queue.",
         queries=(
@@ -310,9 +306,9 @@ OVER_TIME_PANELS = (
                 "{{scenario}} avg",
             ),
             Query(
-                f"scenario:locust_request_duration_seconds:p95_rate1m{{{LOCUST}}}",
+                "histogram_quantile(0.95, sum by (scenario, le) "
+                f"(rate(locust_request_duration_seconds_bucket{{{LOCUST}}}{WINDOW})))",
                 "{{scenario}} p95",
-                frozenset({RULES}),
             ),
             Query(f"locust_request_duration_max_seconds{{{LOCUST}}}", "{{scenario}} max"),
         ),
@@ -332,6 +328,60 @@ OVER_TIME_PANELS = (
 )
 
 
+def _by_path(metric: str) -> str:
+    return f"sum by (path) (rate({metric}{{{LOCUST}}}{WINDOW}))"
+
+
+# One line per path the run declared (`--path`, `--scenario-file`; the seed's `/` by default):
+# the exporter's `path` label holds only those, so these panels stay as small as that list.
+BY_PATH_PANELS = (
+    Panel(
+        title="Requests per minute by path",
+        kind="timeseries",
+        what="Requests per minute completed for each path the run declared, in the "
+        "proportion of their weights.",
+        healthy="each path at its weight's share of the total, flat after the ramp.",
+        failing="a path falling behind its share: its answers are slower than the others'.",
+        queries=(Query(f"60 * {_by_path('locust_requests_total')}", "{{path}}"),),
+        unit="reqpm",
+    ),
+    Panel(
+        title="Error rate by path",
+        kind="timeseries",
+        what="Share of each path's requests that failed (a wrong status, a redirect, a body "
+        "without the expected text, no answer).",
+        healthy="0% on every path.",
+        failing="one path failing alone: read the summary's messages for it (a redirect names "
+        "its target).",
+        queries=(
+            Query(
+                f"{_by_path('locust_failures_total')} / {_by_path('locust_requests_total')}",
+                "{{path}}",
+            ),
+        ),
+        unit="percentunit",
+        runbooks=("HighErrorRate",),
+    ),
+    Panel(
+        title="Average response time by path",
+        kind="timeseries",
+        what="Mean response time of each declared path.",
+        healthy="flat, each path near its own usual time.",
+        failing="one path climbing while others hold: that page's own work (a query, a "
+        "write) is the limit.",
+        queries=(
+            Query(
+                f"{_by_path('locust_request_duration_seconds_sum')} "
+                f"/ {_by_path('locust_request_duration_seconds_count')}",
+                "{{path}}",
+            ),
+        ),
+        unit="s",
+        runbooks=("HighLatency",),
+    ),
+)
+
+
 LOAD_TEST = Dashboard(
     uid="cce-loadtest",
     title="Load test",
@@ -340,6 +390,7 @@ LOAD_TEST = Dashboard(
     rows=(
         Row("Summary", SUMMARY_PANELS),
         Row("Over time", OVER_TIME_PANELS),
+        Row("By path", BY_PATH_PANELS),
     ),
 )
 
@@ -1164,7 +1215,7 @@ def expand(
     scenario: str = ALL_VALUE,
     dyno: str = ALL_VALUE,
     job: str = KIT_APP_JOBS,
-    rate_interval: str = REPORT_RATE_INTERVAL,
+    rate_interval: str = defaults.rate_interval(step_s=1),
 ) -> str:
     """Replace Grafana's variables in `expr` with values, giving plain PromQL.
 

@@ -16,7 +16,9 @@ import tempfile
 from html import escape
 from pathlib import Path
 
+from dashboards.defaults import DEFAULT_SCRAPE_INTERVAL_S, rate_interval
 from dashboards.panels import (
+    APP_AND_DATABASE,
     CACHE,
     DASHBOARDS,
     DRAIN,
@@ -27,6 +29,7 @@ from dashboards.panels import (
     RULES,
     WAITRESS,
     Panel,
+    Query,
     expand,
 )
 from dashboards.sources import (
@@ -34,6 +37,7 @@ from dashboards.sources import (
     PrometheusSource,
     QueryError,
     SamplesSource,
+    SeriesData,
     finite_points,
 )
 from dashboards.svg import Series, legend, line_chart
@@ -101,22 +105,33 @@ def _description(panel: Panel) -> str:
 class Renderer:
     """Draws each panel kind from one source over one time range."""
 
-    def __init__(self, source: PrometheusSource | SamplesSource, start: float, end: float):
+    def __init__(
+        self,
+        source: PrometheusSource | SamplesSource,
+        start: float,
+        end: float,
+        scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S,
+    ):
         self.source = source
         self.start, self.end = start, end
         self.step = max(1.0, math.ceil((end - start) / CHART_POINTS))
+        self.rate_interval = rate_interval(self.step, scrape_interval_s)
         self.omitted: list[tuple[str, str]] = []
         self.panels_with_data = 0  # panels that found at least one point or row
 
     def _expr(self, expr: str) -> str:
-        return expand(expr, range_s=self.end - self.start)
+        return expand(expr, range_s=self.end - self.start, rate_interval=self.rate_interval)
+
+    def series(self, query: Query) -> SeriesData | None:
+        """A query's series over the run, at the chart's step, as the report draws them."""
+        return self.source.series(self._expr(query.expr), self.start, self.end, self.step)
 
     def timeseries(self, panel: Panel) -> str | None:
         series: list[Series] = []
         notes: list[str] = []
         for query in panel.queries:
             try:
-                data = self.source.series(self._expr(query.expr), self.start, self.end, self.step)
+                data = self.series(query)
             except QueryError as error:
                 notes.append(f"query failed: {error}")
                 continue
@@ -166,7 +181,7 @@ class Renderer:
         rows: set[tuple[tuple[str, str], ...]] = set()
         for query in panel.queries:
             try:
-                data = self.source.series(self._expr(query.expr), self.start, self.end, self.step)
+                data = self.series(query)
             except QueryError as error:
                 failed = f"{panel.title}: query failed: {error}"
                 return f'<div class="note">{escape(failed)}</div>'
@@ -223,6 +238,16 @@ class Renderer:
         return "".join(parts)
 
 
+def _not_scraped(definition, host: str) -> str:
+    """A run against a deployed app scrapes its load generator only: one line instead of a
+    dashboard of empty charts."""
+    return (
+        f"<h2>{escape(definition.title)}</h2><p>Not scraped in a run against {escape(host)}: "
+        "the run's Prometheus watches its load generator only; the deployed app's own metrics "
+        "are the observability stack's (job heroku-app), its router's the log drain's.</p>"
+    )
+
+
 def _figures(figures: dict) -> str:
     """A seed-style line: '5000 users · 20k req/min · 0% errors · avg 178 ms'."""
     figures = {key: value for key, value in figures.items() if value is not None}
@@ -260,8 +285,30 @@ def _summary(summary: dict) -> str:
         f"<h1>Load test {test}</h1>"
         f'<p class="summary">{escape(_figures(summary))}</p>'
         f'<p class="seed">Seed: {escape(_seed(summary.get("seed") or {}))}</p>'
-        f"<p>{details}</p>" + (f"<p>Errors by kind: {error_text}</p>" if error_text else "")
+        f"<p>{details}</p>"
+        + (f"<p>Errors by kind: {error_text}</p>" if error_text else "")
+        + _paths(summary)
     )
+
+
+def _paths(summary: dict) -> str:
+    """The user's own paths (a run with --path or --scenario-file): a row each, by name."""
+    if not summary.get("user_requests"):
+        return ""
+    rows = "".join(
+        f"<tr><td>{escape(path)}</td><td>{figures['requests']}</td><td>{figures['failures']}</td>"
+        f"<td>{escape(format_value(_seconds(figures['avg_ms']), 's'))}</td>"
+        f"<td>{escape(format_value(_seconds(figures['p95_ms']), 's'))}</td></tr>"
+        for path, figures in summary["paths"].items()
+    )
+    return (
+        "<table><tr><th>path</th><th>requests</th><th>failures</th><th>average</th>"
+        f"<th>p95</th></tr>{rows}</table>"
+    )
+
+
+def _seconds(ms: float | None) -> float | None:
+    return None if ms is None else ms / 1000
 
 
 def _alert_name(alert: dict) -> str:
@@ -294,6 +341,7 @@ def write_report(
     end: float,
     summary: dict,
     alerts: list[dict],
+    scrape_interval_s: float = DEFAULT_SCRAPE_INTERVAL_S,
 ) -> Path:
     """Write run_dir/report.html and return its path.
 
@@ -301,7 +349,8 @@ def write_report(
     selectors of sampled gauges are drawn from run_dir/samples.jsonl, the others are listed as
     omitted). start, end: the run in unix seconds. summary: summary.json's fields. alerts: the
     alerts that fired, each with `alertname` (or `labels.alertname`) and optionally `summary`
-    and `runbook_url` (plain or under `annotations`).
+    and `runbook_url` (plain or under `annotations`). scrape_interval_s: the Prometheus's, for
+    $__rate_interval as Grafana computes it (Grafana's default when not given).
     """
     if end <= start:
         raise ValueError(f"the run must end after it starts (start={start}, end={end})")
@@ -311,8 +360,13 @@ def write_report(
         if prometheus_url
         else SamplesSource(run_dir / SAMPLES_FILE)
     )
-    renderer = Renderer(source, start, end)
-    sections = "".join(renderer.dashboard(definition) for definition in DASHBOARDS)
+    renderer = Renderer(source, start, end, scrape_interval_s)
+    sections = "".join(
+        _not_scraped(definition, summary["host"])
+        if summary.get("host") and definition is APP_AND_DATABASE
+        else renderer.dashboard(definition)
+        for definition in DASHBOARDS
+    )
     origin = (
         f"Panels evaluated on Prometheus at {escape(prometheus_url)}."
         if prometheus_url

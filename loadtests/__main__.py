@@ -6,6 +6,9 @@
                                      [--grafana] [--dyno-cpu CORES] [--drain URL]
                                      [--remote-workers N [--master-bind ADDR:PORT]
                                       [--workers-wait S]]
+                                     [--path PATH[=WEIGHT] ...] [--method M]
+                                     [--header 'Name: value' ...] [--expect-status N]
+                                     [--expect-body REGEX] [--scenario-file FILE]
     python -m loadtests worker --master HOST[:PORT] [--processes N]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
@@ -23,7 +26,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import distributed, dyno_cpu, interrupts, scenarios
+from loadtests import distributed, dyno_cpu, interrupts, scenarios, user_requests
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -50,6 +53,54 @@ def positive_int(text: str) -> int:
     if not text.isdigit() or int(text) < 1:
         raise argparse.ArgumentTypeError(f"must be a whole number from 1, got {text!r}")
     return int(text)
+
+
+def spec_argument(parse):
+    """An argparse type from a user_requests parser: its one-line message on a bad value."""
+
+    def parse_or_explain(text: str):
+        try:
+            return parse(text)
+        except user_requests.BadRequestSpec as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    parse_or_explain.__name__ = parse.__name__
+    return parse_or_explain
+
+
+def add_request_arguments(run: argparse.ArgumentParser) -> None:
+    """What each user asks for (loadtests/README.md, "Your own app"); default the seed's page."""
+    group = run.add_argument_group("your own app's requests (default: the seed's / and its check)")
+    group.add_argument(
+        "--path",
+        action="append",
+        type=spec_argument(user_requests.weighted_path),
+        metavar="PATH[=WEIGHT]",
+        help="a path the users ask for, picked by weight (repeatable; default 1)",
+    )
+    group.add_argument("--method", type=spec_argument(user_requests.method), help="default GET")
+    group.add_argument(
+        "--header",
+        action="append",
+        type=spec_argument(user_requests.header),
+        metavar="'NAME: VALUE'",
+        help="sent with every request (repeatable)",
+    )
+    group.add_argument(
+        "--expect-status", type=spec_argument(user_requests.status), metavar="N", help="default 200"
+    )
+    group.add_argument(
+        "--expect-body",
+        type=spec_argument(user_requests.body_pattern),
+        metavar="REGEX",
+        help="a good body holds a match (default: any body)",
+    )
+    group.add_argument(
+        "--scenario-file",
+        type=Path,
+        metavar="FILE",
+        help="the same in TOML (loadtests/examples/django.toml); flags given override it",
+    )
 
 
 def outage_window(text: str) -> tuple[int, int]:
@@ -118,6 +169,7 @@ def parser() -> argparse.ArgumentParser:
         f"machine, {dyno_cpu.REFERENCE_CORES} of a core on the reference one; 0: the whole "
         "machine)",
     )
+    add_request_arguments(one)
     # Load from other machines (loadtests.distributed).
     one.add_argument(
         "--remote-workers",
@@ -200,8 +252,12 @@ def main(argv: list[str] | None = None) -> int:
             raise BadArgument("--master-bind is where remote workers connect: add --remote-workers")
         options.remote_workers, options.master_bind = args.remote_workers, args.master_bind
         options.workers_wait_s = args.workers_wait
+        options.requests = user_requests.build(
+            args.scenario_file, args.path, args.method, args.header, args.expect_status,
+            args.expect_body,
+        )  # fmt: skip
         run(options)
-    except (BadArgument, scenarios.UnknownScenario) as error:
+    except (BadArgument, scenarios.UnknownScenario, user_requests.BadRequestSpec) as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
     except (StartFailed, RuntimeError, OSError, subprocess.SubprocessError) as error:

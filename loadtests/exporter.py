@@ -3,6 +3,10 @@
 Locust ships no Prometheus endpoint. This collector reads `environment.runner.stats` when
 Prometheus scrapes, so its counts are Locust's counts exactly; in distributed mode it runs on
 the master, whose statistics already aggregate every worker's reports.
+
+Requests, failures and response times carry a `path` label: one of the paths the run declared
+(the seed's `/` by default, loadtests/user_requests.py), so the label's values are bounded by
+that list and a sum over `path` gives the run's totals.
 """
 
 from __future__ import annotations
@@ -14,6 +18,7 @@ from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily, HistogramMetricFamily
 
 from loadtests.failures import KINDS, kind_of_message
+from loadtests.user_requests import UserRequests
 
 # Seconds; Locust keeps response times in milliseconds rounded to 1 ms below 100 ms, 10 ms
 # below 1 s and 100 ms above, so a bucket boundary is exact to that rounding.
@@ -26,9 +31,10 @@ MAX_WINDOW_S = 10
 class LocustCollector:
     """Turns a Locust runner's statistics into the contract's `locust_*` series."""
 
-    def __init__(self, environment, scenario: str):
+    def __init__(self, environment, scenario: str, requests: UserRequests):
         self._environment = environment
         self._scenario = scenario
+        self._requests = requests
         # (monotonic time, copy of stats.total.response_times) once a second: the window
         # behind the rolling maximum.
         self._snapshots: deque[tuple[float, dict[int, int]]] = deque()
@@ -69,38 +75,43 @@ class LocustCollector:
         users.add_metric(labels, runner.user_count)
         yield users
 
+        entries = {
+            path: runner.stats.get(path, self._requests.method) for path in self._requests.names
+        }
         requests = CounterMetricFamily(
-            "locust_requests", "Requests completed, failed ones included.", labels=["scenario"]
+            "locust_requests",
+            "Requests completed, failed ones included, by declared path.",
+            labels=["scenario", "path"],
         )
-        requests.add_metric(labels, total.num_requests)
+        for path, entry in entries.items():
+            requests.add_metric([self._scenario, path], entry.num_requests)
         yield requests
 
-        by_kind = dict.fromkeys(KINDS, 0)
+        by_path_kind = {(path, kind): 0 for path in entries for kind in KINDS}
         for error in runner.stats.errors.values():
-            by_kind[kind_of_message(str(error.error))] += error.occurrences
+            key = (error.name, kind_of_message(str(error.error)))
+            if key in by_path_kind:
+                by_path_kind[key] += error.occurrences
         failures = CounterMetricFamily(
-            "locust_failures", "Requests that failed, by kind.", labels=["scenario", "kind"]
+            "locust_failures",
+            "Requests that failed, by declared path and kind.",
+            labels=["scenario", "path", "kind"],
         )
-        for kind, count in by_kind.items():
-            failures.add_metric([self._scenario, kind], count)
+        for (path, kind), count in by_path_kind.items():
+            failures.add_metric([self._scenario, path, kind], count)
         yield failures
 
-        response_times = dict(total.response_times)
-        buckets, cumulative = [], 0
-        counts = sorted(response_times.items())
-        index = 0
-        for bound in DURATION_BUCKETS_S:
-            while index < len(counts) and counts[index][0] / 1000 <= bound:
-                cumulative += counts[index][1]
-                index += 1
-            buckets.append((str(bound), cumulative))
-        buckets.append(("+Inf", sum(response_times.values())))
         duration = HistogramMetricFamily(
             "locust_request_duration_seconds",
-            "Response time of every request, as Locust measured it.",
-            labels=["scenario"],
+            "Response time of every request, as Locust measured it, by declared path.",
+            labels=["scenario", "path"],
         )
-        duration.add_metric(labels, buckets, total.total_response_time / 1000)
+        for path, entry in entries.items():
+            duration.add_metric(
+                [self._scenario, path],
+                _buckets(entry.response_times),
+                entry.total_response_time / 1000,
+            )
         yield duration
 
         window_max = GaugeMetricFamily(
@@ -108,7 +119,7 @@ class LocustCollector:
             f"Slowest response in the last {MAX_WINDOW_S} seconds.",
             labels=["scenario"],
         )
-        window_max.add_metric(labels, self._window_max_seconds(response_times))
+        window_max.add_metric(labels, self._window_max_seconds(dict(total.response_times)))
         yield window_max
 
         cpu = GaugeMetricFamily(
@@ -120,9 +131,25 @@ class LocustCollector:
         yield cpu
 
 
-def serve(environment, scenario: str, port: int, address: str = "127.0.0.1") -> LocustCollector:
+def _buckets(response_times: dict[int, int]) -> list[tuple[str, int]]:
+    """Locust's {milliseconds: count} as cumulative histogram buckets in seconds."""
+    buckets, cumulative = [], 0
+    counts = sorted(response_times.items())
+    index = 0
+    for bound in DURATION_BUCKETS_S:
+        while index < len(counts) and counts[index][0] / 1000 <= bound:
+            cumulative += counts[index][1]
+            index += 1
+        buckets.append((str(bound), cumulative))
+    buckets.append(("+Inf", sum(response_times.values())))
+    return buckets
+
+
+def serve(
+    environment, scenario: str, requests: UserRequests, port: int, address: str = "127.0.0.1"
+) -> LocustCollector:
     """Starts the exporter on its own port; the caller snapshots the collector each second."""
-    collector = LocustCollector(environment, scenario)
+    collector = LocustCollector(environment, scenario, requests)
     registry = CollectorRegistry()
     registry.register(collector)
     start_http_server(port, addr=address, registry=registry)

@@ -9,9 +9,6 @@ from __future__ import annotations
 
 import re
 
-# The seed's page: every 200 must carry exactly this many characters.
-EXPECTED_BODY_CHARS = 140
-
 KINDS = (
     "http_400",
     "http_4xx",
@@ -20,6 +17,7 @@ KINDS = (
     "http_5xx",
     "timeout",
     "connection",
+    "redirect",
     "bad_body",
     "other",
 )
@@ -28,7 +26,11 @@ _KIND_PATTERN = re.compile(r"\b(" + "|".join(KINDS) + r")\b")
 
 
 def kind_of_status(status: int) -> str:
-    """The kind of a non-200 HTTP answer."""
+    """The kind of an HTTP answer with another status than the one expected."""
+    if 300 <= status < 400:
+        # Not followed: a load test measures the page it names, and a redirect (to HTTPS, to
+        # a trailing slash, to a login) means the path or the host is not the page meant.
+        return "redirect"
     if status in (400, 500, 503):
         return f"http_{status}"
     if 400 <= status < 500:

@@ -1,4 +1,5 @@
-"""The seed's users: each asks for the page at the seed's pace and checks the answer.
+"""The seed's users: each asks for the page at the seed's pace and checks the answer (or, with
+--user-requests, for the user's own paths with their own checks: loadtests/user_requests.py).
 
 Run through `python -m loadtests run --test N` (which starts the server set-up), or by hand
 from the repository root, e.g. against a deployed app:
@@ -9,8 +10,10 @@ from the repository root, e.g. against a deployed app:
 
 import locust  # noqa: F401, I001 - first: Locust monkey-patches the standard library with gevent
 
+import functools
 import json
 import random
+import re
 import time
 import urllib.request
 from pathlib import Path
@@ -20,7 +23,8 @@ from locust import FastHttpUser, LoadTestShape, events, task
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
 from loadtests import exporter, scenarios, workerwatch
-from loadtests.failures import EXPECTED_BODY_CHARS, kind_of_error, kind_of_status, message_text
+from loadtests.failures import kind_of_error, kind_of_status, message_text
+from loadtests.user_requests import UserRequests
 
 # Share of the run spent ramping users up: long enough that spawning stays smooth, short
 # enough that most of the run is at full load.
@@ -39,6 +43,11 @@ def add_scenario_arguments(parser):
     parser.add_argument("--scale", type=float, default=None, help="default: the test's own")
     parser.add_argument("--scenario-duration", type=int, default=None, help="seconds")
     parser.add_argument("--scenario-users", type=int, default=None, help="exact user count")
+    parser.add_argument(
+        "--user-requests",
+        default=UserRequests().to_json(),
+        help="the paths, method, headers and checks, as JSON (default: the seed's page)",
+    )
     parser.add_argument("--exporter-port", type=int, default=0, help="0: no exporter")
     parser.add_argument("--exporter-address", default="127.0.0.1")
     parser.add_argument(
@@ -57,6 +66,15 @@ def scenario_of(environment) -> scenarios.Scenario:
 events.init.add_listener(lambda environment, **_kwargs: workerwatch.watch(environment))
 
 
+@functools.cache
+def _parsed(text: str) -> UserRequests:
+    return UserRequests.from_json(text)
+
+
+def user_requests_of(environment) -> UserRequests:
+    return _parsed(environment.parsed_options.user_requests)
+
+
 @events.init.add_listener
 def start_exporter(environment, **_kwargs):
     """Runs on the master (or the only process): workers' figures reach it in their reports."""
@@ -66,6 +84,7 @@ def start_exporter(environment, **_kwargs):
     collector = exporter.serve(
         environment,
         scenario_of(environment).label,
+        user_requests_of(environment),
         options.exporter_port,
         options.exporter_address,
     )
@@ -90,7 +109,12 @@ def start_exporter(environment, **_kwargs):
             url = f"http://{options.exporter_address}:{options.exporter_port}/metrics"
             with urllib.request.urlopen(url, timeout=10) as answer:
                 scrape = answer.read().decode()
-            final = {"locust": totals(environment.runner.stats), "exporter_scrape": scrape}
+            stats = environment.runner.stats
+            final = {
+                "locust": totals(stats),
+                "paths": path_totals(stats, user_requests_of(environment)),
+                "exporter_scrape": scrape,
+            }
             Path(options.final_json).write_text(json.dumps(final | busiest, indent=2))
 
 
@@ -109,6 +133,42 @@ def totals(stats) -> dict:
     }
 
 
+def path_totals(stats, spec: UserRequests) -> dict[str, dict]:
+    """Each declared path's requests, failures, average and p95."""
+    figures = {}
+    for name in spec.names:
+        entry = stats.get(name, spec.method)
+        figures[name] = {
+            "requests": entry.num_requests,
+            "failures": entry.num_failures,
+            "avg_ms": entry.avg_response_time,
+            "p95_ms": entry.get_response_time_percentile(0.95) if entry.num_requests else None,
+        }
+    return figures
+
+
+def failure_of(response, spec: UserRequests, body: re.Pattern | None) -> str | None:
+    """Why an answer is not the one expected (a bounded kind first, then a short reason), or
+    None when it is."""
+    status = response.status_code
+    if status == 0:
+        return f"{kind_of_error(response.error)}: {type(response.error).__name__}"
+    if status != spec.expect_status:
+        kind = kind_of_status(status)
+        if kind == "redirect":
+            target = (response.headers.get("Location") or "no Location")[:100]
+            return f"redirect: {status} to {target}"
+        if status >= 500:
+            # The first line tells the router's H12 from the app's "database is not
+            # answering"; both are bounded texts.
+            reason = (response.text or "").strip().split("\n")[0][:80]
+            return f"{kind}: {reason}"
+        return kind if kind != "other" else f"other: status {status}, expected {spec.expect_status}"
+    if body and not body.search(response.text or ""):
+        return "bad_body"
+    return None
+
+
 class SeedUser(FastHttpUser):
     """One of the seed's users: a request every `pacing_s` seconds.
 
@@ -124,6 +184,9 @@ class SeedUser(FastHttpUser):
     connection_timeout = 60.0
 
     def on_start(self):
+        self._spec = user_requests_of(self.environment)
+        self._weights = [p.weight for p in self._spec.paths]
+        self._body = re.compile(self._spec.expect_body) if self._spec.expect_body else None
         self._pacing_s = scenario_of(self.environment).pacing_s
         self._next_start = time.monotonic() + random.uniform(0, self._pacing_s)
         gevent.sleep(self._next_start - time.monotonic())
@@ -133,21 +196,23 @@ class SeedUser(FastHttpUser):
         return self._next_start - time.monotonic()
 
     @task
-    def read_the_page(self):
-        with self.client.get("/", catch_response=True) as response:
-            if response.status_code == 0:
-                response.failure(
-                    f"{kind_of_error(response.error)}: {type(response.error).__name__}"
-                )
-            elif response.status_code >= 500:
-                # The first line tells the router's H12 from the app's "database is not
-                # answering"; both are bounded texts.
-                reason = (response.text or "").strip().split("\n")[0][:80]
-                response.failure(f"{kind_of_status(response.status_code)}: {reason}")
-            elif response.status_code != 200:
-                response.failure(kind_of_status(response.status_code))
-            elif len(response.text or "") != EXPECTED_BODY_CHARS:
-                response.failure("bad_body")
+    def ask(self):
+        """One of the declared paths, by weight; Locust records it under the path itself."""
+        spec = self._spec
+        (path,) = random.choices(spec.names, self._weights)
+        with self.client.request(
+            spec.method,
+            path,
+            name=path,
+            headers=spec.headers,
+            allow_redirects=False,
+            catch_response=True,
+        ) as response:
+            failure = failure_of(response, spec, self._body)
+            if failure:
+                response.failure(failure)
+            else:
+                response.success()
 
 
 class SeedShape(LoadTestShape):

@@ -17,7 +17,15 @@ from app.process import free_port
 from loadtests import interrupts, lifeline
 from loadtests.dyno_cpu import CpuLimit
 
-__all__ = ["Process", "StartFailed", "free_port", "port_is_free", "python_module", "stop_all"]
+__all__ = [
+    "NO_REDIRECTS",
+    "Process",
+    "StartFailed",
+    "free_port",
+    "port_is_free",
+    "python_module",
+    "stop_all",
+]
 
 # How long a server may take to answer its first request before the run gives up.
 START_TIMEOUT_S = 30
@@ -27,6 +35,16 @@ STOP_TIMEOUT_S = 15
 
 class StartFailed(RuntimeError):
     pass
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args):
+        return None  # the 3xx comes back as an HTTPError
+
+
+# Opens a URL without following redirects: a redirect is an answer, and following one (to an
+# https:// no one serves on loopback, say) would hide it behind a handshake that never ends.
+NO_REDIRECTS = urllib.request.build_opener(_NoRedirects)
 
 
 class Process:
@@ -137,7 +155,7 @@ class Process:
             if self.poll() is not None:
                 raise StartFailed(f"{self.name} exited ({self.poll()}); see {self.log_path}")
             try:
-                urllib.request.urlopen(url, timeout=2).close()
+                NO_REDIRECTS.open(url, timeout=2).close()
                 return
             except urllib.error.HTTPError:
                 return  # it answered

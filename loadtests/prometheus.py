@@ -25,8 +25,6 @@ SCRAPE_INTERVAL = f"{SCRAPE_INTERVAL_S}s"
 HOW_TO_INSTALL = (
     "not evaluated: no `prometheus` binary on PATH (Debian/Ubuntu: sudo apt-get install prometheus)"
 )
-# A deployed app is watched by the observability stack's `heroku-app` job, not by a run.
-NOT_FOR_HOST = "not evaluated against --host (the observability stack's heroku-app job watches it)"
 
 
 def binary() -> str | None:

@@ -13,8 +13,9 @@ import math
 import shutil
 import time
 import urllib.error
+import urllib.parse
 import urllib.request
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 from dashboards.report import screenshot, write_report
@@ -34,6 +35,7 @@ from loadtests import (
     summary,
 )
 from loadtests.processes import (
+    NO_REDIRECTS,
     Process,
     StartFailed,
     free_port,
@@ -52,6 +54,7 @@ from loadtests.setups import (
     start_dynos,
     stop_dynos,
 )
+from loadtests.user_requests import UserRequests
 
 ROOT = Path(__file__).resolve().parent.parent
 # On Heroku the load generator runs on other machines than the dynos; here it shares their
@@ -92,6 +95,8 @@ class RunOptions:
     remote_workers: int = 0
     master_bind: tuple[str, int] | None = None
     workers_wait_s: float = distributed.DEFAULT_WAIT_S
+    # --path, --method, --header, --expect-*, --scenario-file: what each user asks for.
+    requests: UserRequests = field(default_factory=UserRequests)
 
 
 def locust_workers(users: int) -> int:
@@ -114,14 +119,40 @@ def new_run_dir(runs_root: Path, test: str) -> Path:
     raise RuntimeError(f"cannot create a new run folder in {runs_root}")
 
 
-def check_reachable(url: str) -> None:
+def check_reachable(host: str, requests: UserRequests) -> None:
+    """The first declared path answers; a redirect the run would count as failures stops it
+    here with the target and the fix."""
+    url = host.rstrip("/") + requests.paths[0].path
+    ask = urllib.request.Request(url, method=requests.method, headers=requests.headers)
     try:
-        urllib.request.urlopen(url, timeout=10).close()
-    except urllib.error.HTTPError:
-        return  # it answered
+        NO_REDIRECTS.open(ask, timeout=10).close()
+    except urllib.error.HTTPError as answer:
+        if 300 <= answer.code < 400 and answer.code != requests.expect_status:
+            location = answer.headers.get("Location")
+            raise BadArgument(redirect_advice(url, answer.code, location)) from None
     except (OSError, ValueError) as error:
         reason = getattr(error, "reason", error)
-        raise BadArgument(f"cannot reach {url}: {reason}") from None
+        raise BadArgument(f"cannot reach {host}: {reason}") from None
+
+
+def redirect_advice(url: str, status: int, location: str | None) -> str:
+    """One line: where `url` redirects, and what to give the run instead."""
+    if not location:
+        return f"{url} answers {status}, a redirect without a Location: fix the app's answer"
+    target = urllib.parse.urljoin(url, location)
+    asked, moved = urllib.parse.urlsplit(url), urllib.parse.urlsplit(target)
+    if (asked.scheme, asked.netloc) != (moved.scheme, moved.netloc):
+        fix = (
+            f"give --host {moved.scheme}://{moved.netloc}, or turn the redirect off for the test "
+            "(Django: SECURE_SSL_REDIRECT=False)"
+        )
+    else:
+        fix = f"give --path {moved.path}"
+    return (
+        f"{url} redirects ({status}) to {target}, and the run does not follow redirects (each "
+        f"would count as a failure of kind redirect): {fix}, or --expect-status {status} to "
+        "measure the redirect itself"
+    )
 
 
 def check_drain(url: str) -> None:
@@ -148,6 +179,7 @@ def locust_processes(
         "--scenario", scenario.test,
         "--scenario-users", str(scenario.users),
         "--scenario-duration", str(scenario.duration_s),
+        "--user-requests", options.requests.to_json(),
         "--exporter-port", str(exporter[1]),
         "--exporter-address", exporter[0],
         "--final-json", str(run_dir / "locust_final.json"),
@@ -366,7 +398,7 @@ def run(options: RunOptions) -> Path:
     if options.drain and not options.host:
         raise BadArgument("--drain reads a deployed app's drain: use it with --host")
     if options.host:
-        check_reachable(options.host)
+        check_reachable(options.host, options.requests)
     if options.drain:
         check_drain(options.drain)
     if options.grafana:
@@ -379,6 +411,7 @@ def run(options: RunOptions) -> Path:
         "locust_workers": options.workers,
         "locust_remote_workers": options.remote_workers,
         "dyno_cpu_cores": cpu_cores,
+        "user_requests": None if options.requests.is_seed else asdict(options.requests),
     }
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
     print(f"Test {scenario.test}: {scenario.users:,} users, {scenario.duration_s} s -> {run_dir}")
@@ -414,7 +447,9 @@ def run(options: RunOptions) -> Path:
             ports = {dyno.name: dyno.port for dyno in dynos}
             files = compose.write_targets(compose.targets(ports, exporter[1], drain is not None))
             stack.callback(compose.remove_targets, files)
-        prom, no_prometheus = None, prometheus.NOT_FOR_HOST if options.host else None
+        # Against --host it watches the load generator alone: the report's Load test
+        # dashboard, by path, and the alerts that read Locust's series.
+        prom, no_prometheus = None, None
         if not prometheus.binary():
             no_prometheus = prometheus.HOW_TO_INSTALL
         if not no_prometheus:
@@ -452,12 +487,13 @@ def run(options: RunOptions) -> Path:
         cpu_use = dyno_cpu_use(dynos, cpu_before, ended - started)
         alerts = []
         if prom:
-            time.sleep(2 * prometheus.SCRAPE_INTERVAL_S)  # the dynos' state after the load
+            if dynos:
+                time.sleep(2 * prometheus.SCRAPE_INTERVAL_S)  # the dynos' state after the load
             alerts = prom.alerts_during(started, time.time())
         metrics_sampler.stop()
         queries, connections = database_figures(prom, run_dir, started, ended)
 
-        result = summary.build(scenario, run_dir, alerts, queries, connections)
+        result = summary.build(scenario, options.requests, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
         if options.workers or options.remote_workers:
             result["locust_workers"] = distributed.summary_figures(run_dir, started)
@@ -491,7 +527,13 @@ def run(options: RunOptions) -> Path:
         print(text, end="")
         # The report reads the run's Prometheus, so it is written before that stops.
         report = write_report(
-            run_dir, prom.url if prom else None, started, ended, result, result["alerts"]
+            run_dir,
+            prom.url if prom else None,
+            started,
+            ended,
+            result,
+            result["alerts"],
+            prometheus.SCRAPE_INTERVAL_S,
         )
         if shutil.which("chromium"):
             screenshot(report, run_dir / "report.png")

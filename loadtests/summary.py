@@ -4,6 +4,7 @@ and the seed-style summary printed beside the seed's own figures."""
 from __future__ import annotations
 
 import json
+from dataclasses import asdict
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
@@ -11,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from loadtests import sampler
 from loadtests.failures import kind_of_message
 from loadtests.scenarios import SEED_DURATION_S, Scenario
+from loadtests.user_requests import UserRequests
 from metrics.alerting.diagnosis import describe
 
 # Log lines that name a cause, counted in the dynos' logs (the runbooks search for them).
@@ -38,18 +40,27 @@ def by_kind(errors: dict[str, int]) -> dict[str, int]:
 
 
 def exporter_totals(scrape: str) -> dict:
-    """The exporter's counters and its duration histogram's count and sum, from one scrape."""
-    totals = {"requests": 0, "failures": {}, "duration_count": 0, "duration_sum_s": 0.0}
+    """The exporter's counters and its duration histogram's count and sum, from one scrape,
+    summed over the declared paths, and each path's requests."""
+    totals = {
+        "requests": 0,
+        "failures": {},
+        "duration_count": 0,
+        "duration_sum_s": 0.0,
+        "requests_by_path": {},
+    }
     for family in text_string_to_metric_families(scrape):
         for sample in family.samples:
             if sample.name == "locust_requests_total":
-                totals["requests"] = int(sample.value)
+                totals["requests"] += int(sample.value)
+                totals["requests_by_path"][sample.labels["path"]] = int(sample.value)
             elif sample.name == "locust_failures_total" and sample.value:
-                totals["failures"][sample.labels["kind"]] = int(sample.value)
+                kind = sample.labels["kind"]
+                totals["failures"][kind] = totals["failures"].get(kind, 0) + int(sample.value)
             elif sample.name == "locust_request_duration_seconds_count":
-                totals["duration_count"] = int(sample.value)
+                totals["duration_count"] += int(sample.value)
             elif sample.name == "locust_request_duration_seconds_sum":
-                totals["duration_sum_s"] = sample.value
+                totals["duration_sum_s"] += sample.value
     return totals
 
 
@@ -65,6 +76,7 @@ def server_log_signs(run_dir: Path) -> dict[str, int]:
 
 def build(
     scenario: Scenario,
+    requests_spec: UserRequests,
     run_dir: Path,
     alerts: list,
     db_queries_per_second: float | None,
@@ -103,6 +115,12 @@ def build(
         "alerts": [vars(alert) | {"runbook": alert.runbook} for alert in alerts],
         "server_log_signs": server_log_signs(run_dir),
         "exporter_final": exporter_totals(final["exporter_scrape"]),
+        # What the users asked for (the seed's page unless the run named its own paths).
+        "user_requests": None if requests_spec.is_seed else asdict(requests_spec),
+        "paths": {
+            path: figures | {"avg_ms": _rounded(figures["avg_ms"])}
+            for path, figures in final["paths"].items()
+        },
         "locust_cpu_usage_max_ratio": round(cpu_max, 3),
         "load_generator_saturated": cpu_max > LOCUST_CPU_LIMIT,
     }
@@ -184,6 +202,7 @@ def text(summary: dict) -> str:
         lines.append(f"  main errors: {errors}")
         messages = summary["error_messages"].items()
         lines += [f"    {count:>8,} x {message}" for message, count in messages]
+    lines += _path_lines(summary)
     for sign, count in summary["server_log_signs"].items():
         lines.append(f'  server logs: "{sign}" x {count:,}')
     if summary["db_connections_max"] is not None:
@@ -210,6 +229,24 @@ def text(summary: dict) -> str:
             "these figures understate the server (use --workers N or a smaller --scale)"
         )
     return "\n".join(lines) + "\n"
+
+
+def _path_lines(summary: dict) -> list[str]:
+    """The user's own paths, one line each: what was asked, how often, how it went."""
+    asked = summary.get("user_requests")
+    if not asked:
+        return []
+    expected = f"{asked['method']}, expecting {asked['expect_status']}"
+    if asked["expect_body"]:
+        expected += f" and a body matching {asked['expect_body']!r}"
+    lines = [f"  by path ({expected}):"]
+    for path, figures in summary["paths"].items():
+        share = figures["failures"] / figures["requests"] if figures["requests"] else 0.0
+        lines.append(
+            f"    {path:<24} {figures['requests']:>9,} requests  {share:>6.1%} errors  "
+            f"avg {format_ms(figures['avg_ms'])}  p95 {format_ms(figures['p95_ms'])}"
+        )
+    return lines
 
 
 def _dyno_cpu_lines(summary: dict) -> list[str]:

@@ -31,19 +31,32 @@ def prometheus_config(
     """YAML text of a per-run prometheus.yml.
 
     app_targets: the app processes' host:port, in dyno order; each gets `dyno="web.N"` like
-    Heroku's dynos. locust_targets: the load generator exporter's host:port. rules_dir: a folder
+    Heroku's dynos (none against a deployed app: no `app` job).
+    locust_targets: the load generator exporter's host:port. rules_dir: a folder
     of rule files (absolute, or relative to where the config is written). scrape_interval: in
     seconds, also the rule evaluation interval. extra_jobs: more jobs, name -> host:port
     targets (a load run's PgBouncer pools exporter: job "pgbouncer").
     """
     apps = _targets("app", app_targets)
-    if not apps:
-        raise ValueError("at least one app target is needed")
+    if not apps and not locust_targets:
+        # A run against --host scrapes its load generator alone.
+        raise ValueError("at least one target (an app or a load generator) is needed")
     if not isinstance(scrape_interval, int) or scrape_interval < 1:
         raise ValueError(
             f"scrape_interval must be a whole number of seconds >= 1, not {scrape_interval!r}"
         )
     interval = duration(scrape_interval)
+    app_job = {
+        "job_name": "app",
+        "static_configs": [
+            {"targets": [target], "labels": {"dyno": f"web.{number}"}}
+            for number, target in enumerate(apps, start=1)
+        ],
+    }
+    locust_job = {
+        "job_name": "locust",
+        "static_configs": [{"targets": _targets("locust", locust_targets)}],
+    }
     config = {
         "global": {
             "scrape_interval": interval,
@@ -52,19 +65,7 @@ def prometheus_config(
             "scrape_timeout": interval,
         },
         "rule_files": [f"{str(rules_dir).rstrip('/')}/*.yml"],
-        "scrape_configs": [
-            {
-                "job_name": "app",
-                "static_configs": [
-                    {"targets": [target], "labels": {"dyno": f"web.{number}"}}
-                    for number, target in enumerate(apps, start=1)
-                ],
-            },
-            {
-                "job_name": "locust",
-                "static_configs": [{"targets": _targets("locust", locust_targets)}],
-            },
-        ],
+        "scrape_configs": [app_job, locust_job] if apps else [locust_job],
     }
     config["scrape_configs"] += [
         {"job_name": name, "static_configs": [{"targets": _targets(name, targets)}]}

@@ -38,7 +38,7 @@ def test_promtool_accepts_the_per_run_config(promtool, tmp_path):
     [
         (["http://127.0.0.1:8000"], 2, "host:port"),
         ("127.0.0.1:8000", 2, "not one string"),
-        ([], 2, "at least one app target"),
+        ([], 2, "at least one target"),
         (["127.0.0.1:8000"], 0, "scrape_interval"),
     ],
 )

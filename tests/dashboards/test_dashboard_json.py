@@ -11,6 +11,7 @@ from grafana_foundation_sdk.cog.plugins import register_default_plugins
 from grafana_foundation_sdk.models.dashboard import Dashboard
 
 from dashboards.build import JSON_DIR, rendered
+from dashboards.defaults import rate_interval
 from dashboards.grafana import RUN_ANNOTATION_EXTRA
 from dashboards.panels import DASHBOARDS, expand
 from metrics.alerting.config import RUNBOOK_BASE_URL
@@ -138,8 +139,16 @@ def test_every_panel_says_healthy_failing_and_links_existing_runbooks():
 def test_expand_replaces_grafana_variables():
     expr = 'x{s=~"$scenario"}[$__range] / ($__range_s / 60) + rate(y[$__rate_interval])'
     assert expand(expr, range_s=300, scenario="test5") == (
-        'x{s=~"test5"}[300s] / (300 / 60) + rate(y[1m])'
+        'x{s=~"test5"}[300s] / (300 / 60) + rate(y[60s])'
     )
+
+
+def test_rate_interval_is_grafanas_rule():
+    """max(step + scrape interval, 4 x scrape interval): a run's 2 s scrapes charted at 1 s
+    steps give 8 s, a long run's coarser step widens it, Grafana's default 15 s gives 1m."""
+    assert rate_interval(step_s=1, scrape_interval_s=2) == "8s"
+    assert rate_interval(step_s=30, scrape_interval_s=2) == "32s"
+    assert rate_interval(step_s=1) == "60s"
 
 
 def test_panels_the_runbooks_name_exist():

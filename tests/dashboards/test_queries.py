@@ -60,7 +60,7 @@ def test_an_empty_query_is_caught(prometheus):
 def test_queries_mark_what_they_need():
     needs = {(q.panel, need) for q in queries() for need in q.needs}
     assert ("Firing alerts", FAILURES) in needs
-    assert ("Requests per minute over time", RULES) in needs
+    assert ("Error rate and error kinds", RULES) in needs
     assert ("Cache hit ratio", CACHE) in needs
     heroku = [q for q in queries() if q.dashboard == "cce-heroku"]
     assert heroku and all(DRAIN in q.needs for q in heroku)

@@ -5,6 +5,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from dashboards.panels import LOAD_TEST
+from dashboards.report import Renderer
+from dashboards.sources import PrometheusSource, SeriesData
+from loadtests.prometheus import SCRAPE_INTERVAL_S
 from tests.conftest import require_binary
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -56,3 +60,13 @@ def assert_router_matches_locust(summary: dict) -> None:
     assert seen["locust_minus_router"] == -extra, seen
     assert seen["codes"].get("H27", 0) <= extra, seen
     assert set(seen["codes"]) <= {"H27"}, seen
+
+
+def report_series(prometheus_url: str, summary: dict, title: str) -> SeriesData:
+    """A Load test panel's series as the run's report drew them: the same queries, step and
+    $__rate_interval, over the run's Prometheus (its stored series replayed)."""
+    (panel,) = [panel for panel in LOAD_TEST.panels if panel.title == title]
+    renderer = Renderer(
+        PrometheusSource(prometheus_url), summary["started"], summary["ended"], SCRAPE_INTERVAL_S
+    )
+    return [line for query in panel.queries for line in renderer.series(query)]

@@ -1,10 +1,13 @@
 """Bad arguments get one line on stderr and exit status 2, never a traceback."""
 
+import re
 import socket
 
 import pytest
 
+from loadtests.__main__ import parser
 from loadtests.processes import Process, free_port, python_module
+from loadtests.user_requests import BadRequestSpec, build
 from tests.loadtests.helpers import cli
 
 
@@ -24,6 +27,8 @@ from tests.loadtests.helpers import cli
             ["run", "--test", "5", "--host", "http://127.0.0.1:1", "--drain", "127.0.0.1/metrics"],
             "--drain must be an http:// or https://",
         ),
+        (["run", "--test", "5", "--path", "about/"], "--path: must start with /"),
+        (["run", "--test", "5", "--scenario-file", "/nowhere.toml"], "cannot read /nowhere.toml"),
         (["run"], "the following arguments are required: --test"),
         (["fly"], "invalid choice: 'fly'"),
     ],
@@ -90,3 +95,54 @@ def test_unreadable_drain_is_one_line_and_starts_nothing(receiver, tmp_path, pat
     assert done.returncode == 2
     assert done.stderr == f"error: --drain: {says.format(url=url)}\n"
     assert not runs.exists()  # no run folder for a run that never started
+
+
+@pytest.mark.parametrize(
+    ("args", "says"),
+    [
+        (["--path", "/=0"], "argument --path: must have a weight of 1 or more, got '/=0'"),
+        (["--method", "FETCH"], "argument --method: must be one of GET, HEAD, POST"),
+        (["--header", "Accept text/html"], "argument --header: must be 'Name: value'"),
+        (["--expect-status", "99"], "argument --expect-status: must be an HTTP status, 100 to"),
+        (["--expect-body", "(h1"], "argument --expect-body: must be a regular expression: "),
+    ],
+)
+def test_bad_request_flag_is_one_line_and_exit_status_2(capsys, args, says):
+    # In-process: the same parser as the CLI above, without a Python start-up per case.
+    with pytest.raises(SystemExit) as stopped:
+        parser().parse_args(["run", "--test", "5", *args])
+    assert stopped.value.code == 2
+    error = capsys.readouterr().err
+    assert error.count("\n") == 1 and error.startswith(f"error: {says}"), error
+
+
+@pytest.mark.parametrize(
+    ("text", "says"),
+    [
+        ("paths = [", "is not TOML"),
+        ('pathz = ["/"]', "unknown key 'pathz'"),
+        (
+            'paths = [{ path = "/", weight = "x" }]',
+            "paths must have a weight of 1 or more, got 'x'",
+        ),
+        ("expect_status = 700", "expect_status must be an HTTP status, 100 to 599, got 700"),
+        ('headers = "Accept: text/html"', "headers cannot be a str"),
+        ('paths = ["/a", "/a=2"]', "path /a is given twice"),
+    ],
+)
+def test_bad_scenario_file_says_what_and_where(tmp_path, text, says):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text(text + "\n")
+    with pytest.raises(BadRequestSpec, match=re.escape(says)):
+        build(scenario)
+
+
+def test_bad_scenario_file_from_the_cli_is_one_line_and_exit_status_2(tmp_path):
+    scenario = tmp_path / "scenario.toml"
+    scenario.write_text('paths = ["/", "db/"]\n')
+    done = cli("run", "--test", "5", "--scenario-file", str(scenario))
+    assert done.returncode == 2, done
+    assert done.stderr == (
+        f"error: --scenario-file {scenario}: paths must start with / and hold no spaces "
+        "(at most 200 characters), got 'db/'\n"
+    )
