@@ -67,12 +67,13 @@ demo: venv
 	$(PY) -m loadtests demo
 
 # make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL [DRAIN=URL]] [GRAFANA=1] [DYNO_CPU=CORES]
+#               [ROUTER=2.0|legacy]
 loadtest: venv
 	@test -n "$(TEST)" || { echo "error: say which test, e.g. make loadtest TEST=5"; exit 2; }
 	$(PY) -m loadtests run --test "$(TEST)" $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(HOST),--host $(HOST)) \
 		$(if $(GRAFANA),--grafana) $(if $(DYNO_CPU),--dyno-cpu $(DYNO_CPU)) \
-		$(if $(DRAIN),--drain $(DRAIN))
+		$(if $(DRAIN),--drain $(DRAIN)) $(if $(ROUTER),--router $(ROUTER))
 
 # Reruns the comparison set and rewrites the results table in loadtests/README.md.
 loadtest-results: venv

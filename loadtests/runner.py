@@ -76,6 +76,8 @@ class RunOptions:
     dyno_cpu: float | None = None
     # --drain: with --host, the /metrics URL of the drain receiver the app's log drain feeds.
     drain: str | None = None
+    # --router: which of Heroku's routers the local stand-in models (router.ROUTERS).
+    router: str = router.DEFAULT_ROUTER
 
 
 def locust_workers(users: int) -> int:
@@ -186,9 +188,11 @@ def start_servers(
     run_dir: Path,
     exposed: bool = False,
     cpu_cores: float | None = None,
+    router_model: str = router.DEFAULT_ROUTER,
 ):
     """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU),
-    the router and its drain; returns the router's URL, the dynos, the services and the drain."""
+    the router (as `router_model`) and its drain; returns the router's URL, the dynos, the
+    services and the drain."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
@@ -200,7 +204,9 @@ def start_servers(
     )
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
-    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
+    proxy = router.start(
+        run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST, model=router_model
+    )
     stack.callback(proxy.stop)
     target = f"http://127.0.0.1:{router_port}"
     proxy.wait_until_http_ok(target)
@@ -291,6 +297,8 @@ def run(options: RunOptions) -> Path:
         )
     if options.drain and not options.host:
         raise BadArgument("--drain reads a deployed app's drain: use it with --host")
+    if options.host and options.router != router.DEFAULT_ROUTER:
+        raise BadArgument("--router picks the local router's model; a --host app has Heroku's own")
     if options.host:
         check_reachable(options.host)
     if options.drain:
@@ -303,6 +311,7 @@ def run(options: RunOptions) -> Path:
         "host": options.host,
         "locust_workers": options.workers,
         "dyno_cpu_cores": cpu_cores,
+        "router_model": None if options.host else options.router,
     }
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
     print(f"Test {scenario.test}: {scenario.users:,} users, {scenario.duration_s} s -> {run_dir}")
@@ -317,11 +326,13 @@ def run(options: RunOptions) -> Path:
     elif cpu_cores:
         sized = " (sized to this machine)" if options.dyno_cpu is None else ""
         print(f"Each dyno: {cpu_cores:g} of a core{sized}")
+    if not options.host:
+        print(f"Router: {router.describe(options.router)}")
     with contextlib.ExitStack() as stack:
         target, dynos, beside, drain = (
             (options.host, [], services.Services(env={}), None)
             if options.host
-            else start_servers(stack, scenario, run_dir, options.grafana, cpu_cores)
+            else start_servers(stack, scenario, run_dir, options.grafana, cpu_cores, options.router)
         )
         if options.show_page:
             show_page(target)
@@ -370,6 +381,7 @@ def run(options: RunOptions) -> Path:
 
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
+        result["router_model"] = None if options.host else options.router
         result["connection_budget"] = budget
         result["dyno_cpu"] = {
             "cores": cpu_cores,

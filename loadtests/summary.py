@@ -8,7 +8,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtests import sampler
+from loadtests import router, sampler
 from loadtests.failures import kind_of_message
 from loadtests.scenarios import SEED_DURATION_S, Scenario
 from metrics.alerting.diagnosis import describe
@@ -173,6 +173,8 @@ def text(summary: dict) -> str:
         if summary.get("host")
         else f"{summary['setup']}, {summary['dynos']} dyno(s), database capped at {cap} connections"
     )
+    if summary.get("router_model"):
+        served_by += f", behind {router.NAMES[summary['router_model']]}"
     lines = [
         f"Test {summary['test']} at scale {summary['scale']:g}: {served_by}",
         f"  seed: {seed['text']}",
