@@ -117,7 +117,9 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     # The seed's test 7: the same users on two dynos, each with its own share of CPU.
     _, seven = run_scenario(runs_root, "7", 45)
     assert seven["users"] == six["users"]
-    assert seven["requests_per_minute"] > 1.1 * six["requests_per_minute"], (six, seven)
+    # Served, not asked: past the router's cap of requests in flight the one dyno's surplus
+    # got quick H11s, which count as requests too.
+    assert served_per_minute(seven) > 1.1 * served_per_minute(six), (six, seven)
     # The seed: 9 s -> 215 ms. Here 12.0 s -> 4 ms with the share sized to the machine. With
     # a fixed 0.35 of a core, a fast spell of this shared host (a request at 0.55 ms of CPU)
     # left test 6 at 1.4 s and test 7 only 3% more to serve, and a slow one (a request's CPU
@@ -126,8 +128,11 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     # Both set-ups cost the same CPU per request: the second dyno adds CPU, not efficiency.
     per_request = [s["dyno_cpu"]["ms_per_request"] for s in (six, seven)]
     assert all(0 < ms < 10 for ms in per_request), per_request
-    comparison = seven["comparison"]
-    assert comparison["with_test"] == "6" and comparison["requests_per_minute_ratio"] > 1.1
+    assert seven["comparison"]["with_test"] == "6", seven["comparison"]
+
+
+def served_per_minute(summary: dict) -> float:
+    return summary["requests_per_minute"] * (1 - summary["error_rate"])
 
 
 def test_host_runs_against_an_app_that_is_up_and_starts_nothing(app_url, tmp_path):
