@@ -24,6 +24,11 @@ from tests.loadtests.helpers import cli
             ["run", "--test", "5", "--host", "http://127.0.0.1:1", "--drain", "127.0.0.1/metrics"],
             "--drain must be an http:// or https://",
         ),
+        (["run", "--test", "5", "--router", "3.0"], "invalid choice: '3.0'"),
+        (
+            ["run", "--test", "5", "--router", "legacy", "--host", "http://127.0.0.1:1"],
+            "a --host app has Heroku's own",
+        ),
         (["run"], "the following arguments are required: --test"),
         (["fly"], "invalid choice: 'fly'"),
     ],
