@@ -229,13 +229,24 @@ def _dyno_cpu_lines(summary: dict) -> list[str]:
     lines = [f"  dyno CPU: {cpu['cores']:g} of a core each{sized}; used during the load: {used}"]
     if cpu.get("ms_per_request") is not None:
         lines.append(f"  dyno CPU per request: {cpu['ms_per_request']:.2f} ms")
-    short = [name for name, d in dynos.items() if d["used_cores"] < MACHINE_SHORT * cpu["cores"]]
-    if short and (summary["avg_ms"] or 0) >= QUEUEING_MS:
+    short = held_back_by_machine(summary)
+    if short:
         lines.append(
             f"  WARNING: {', '.join(short)} used less than its share while requests queued: the "
             "machine was short of CPU (other processes), so these figures understate a dyno"
         )
     return lines
+
+
+def held_back_by_machine(summary: dict) -> list[str]:
+    """The dynos that used less than MACHINE_SHORT of their CPU share while requests queued
+    for QUEUEING_MS on average: the machine (other processes on its cores), not the share,
+    held them back."""
+    cpu = summary.get("dyno_cpu") or {}
+    if not cpu.get("cores") or (summary["avg_ms"] or 0) < QUEUEING_MS:
+        return []
+    limit = MACHINE_SHORT * cpu["cores"]
+    return [name for name, dyno in cpu["dynos"].items() if dyno["used_cores"] < limit]
 
 
 def alerts_text(alerts: list, no_prometheus_reason: str | None) -> str:
