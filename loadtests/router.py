@@ -70,7 +70,10 @@ CONNECTIONS = {
 
 def describe(model: str) -> str:
     """One line for the run's output: which router, and what it does with connections."""
-    return f"{NAMES[model]} ({CONNECTIONS[model]}; at most {MAX_CONNECTIONS_PER_DYNO} per dyno)"
+    return (
+        f"{NAMES[model]} ({CONNECTIONS[model]}; at most {MAX_CONNECTIONS_PER_DYNO} connections "
+        f"and {MAX_IN_FLIGHT_PER_DYNO:,} requests in flight per dyno, then H11)"
+    )
 
 
 CADDYFILE_TEMPLATE = """\
