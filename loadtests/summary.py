@@ -82,6 +82,11 @@ def build(
         "duration_s": scenario.duration_s,
         "requests": requests,
         "requests_per_minute": round(requests * 60 / scenario.duration_s),
+        # Answered without a failure: past the router's cap a dyno's surplus gets quick H11s,
+        # which count as requests too.
+        "served_requests_per_minute": round(
+            (requests - totals["failures"]) * 60 / scenario.duration_s
+        ),
         "error_rate": round(totals["failures"] / requests, 4) if requests else 0.0,
         "errors": by_kind(totals["errors"]),
         # The five most frequent failure messages, which say more than the kind.
