@@ -1,5 +1,6 @@
 """The load-test CLI run for real in a subprocess: database, dynos, Caddy, Prometheus, Locust."""
 
+import http.server
 import json
 import subprocess
 import sys
@@ -42,3 +43,20 @@ def assert_exporter_matches_locust(summary: dict) -> None:
     assert exported["duration_count"] == summary["requests"], exported
     mean_ms = 1000 * exported["duration_sum_s"] / exported["duration_count"]
     assert abs(mean_ms - summary["avg_ms"]) <= 0.001 * summary["avg_ms"] + 0.1, exported
+
+
+class PageDyno(http.server.BaseHTTPRequestHandler):
+    """A stand-in dyno's handler: HTTP/1.1 (keeps a connection open unless the client says
+    close), answering a 140-character page; subclasses decide when."""
+
+    protocol_version = "HTTP/1.1"
+
+    def answer_page(self) -> None:
+        body = b"x" * 140
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass

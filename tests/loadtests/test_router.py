@@ -10,6 +10,7 @@ import urllib.request
 
 from loadtests import router
 from loadtests.processes import free_port
+from tests.loadtests.helpers import PageDyno
 
 REQUESTS = 20
 
@@ -33,20 +34,11 @@ class CountingDyno(http.server.ThreadingHTTPServer):
         return accepted
 
 
-class Answer(http.server.BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"  # keeps a connection open unless the client says close
-
+class Answer(PageDyno):
     def do_GET(self):  # noqa: N802 - http.server's name
         with self.server.lock:
             self.server.connection_headers.append(self.headers.get("Connection"))
-        body = b"x" * 140
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer_page()
 
 
 def through_router(tmp_path, model: str) -> CountingDyno:

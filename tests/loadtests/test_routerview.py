@@ -21,7 +21,7 @@ from dashboards.panels import DRAIN, ROUTER_PANELS
 from loadtests import logplex, router, routerview
 from loadtests.processes import free_port
 from tests.conftest import prometheus_over
-from tests.loadtests.helpers import cli, run_scenario
+from tests.loadtests.helpers import PageDyno, cli, run_scenario
 
 INF = float("inf")
 
@@ -49,10 +49,9 @@ def test_histogram_quantile_gives_none_where_promql_gives_nan_and_forces_monoton
     assert routerview.histogram_quantile(0.5, buckets) == pytest.approx(0.3125)
 
 
-class SlowOrClosing(http.server.BaseHTTPRequestHandler):
+class SlowOrClosing(PageDyno):
     """A dyno that answers `/`, takes 2 s on /slow and closes the connection on /close."""
 
-    protocol_version = "HTTP/1.1"
     slow_started = threading.Event()
 
     def do_GET(self):  # noqa: N802 - http.server's name
@@ -62,14 +61,7 @@ class SlowOrClosing(http.server.BaseHTTPRequestHandler):
         if self.path == "/slow":
             self.slow_started.set()
             time.sleep(2)
-        body = b"x" * 140
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer_page()
 
 
 class QuietServer(http.server.ThreadingHTTPServer):
