@@ -101,11 +101,12 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     assert at_quota or held_back_by_machine(six) == ["web.1"], (six["dyno_cpu"], six["avg_ms"])
     # Which alerts fire, and when, follows from the signals the run had, read back from its
     # own Prometheus: on a quiet machine the saturated dyno queues first and RequestQueueing
-    # (the shorter `for:`) leads HighLatency; on a busy one the users' and the app's latency
-    # can rise while the queue stays short (Locust and the dyno starved alike), and then
-    # HighLatency alone is right. What the rules guarantee is checked instead of one order.
+    # (the shorter `for:`) leads HighLatency. On a busy one the users' latency can rise while
+    # the queue stays short (Locust starved more than the dyno: HighLatency alone is right),
+    # or Locust, too starved to answer its scrapes, offers the dyno less than it serves
+    # (seen here: 50 requests/s, the router's service 63 ms, no alert is right). What the
+    # rules guarantee is checked instead of one order.
     alerts = {alert["name"]: alert for alert in six["alerts"]}
-    assert {"RequestQueueing", "HighLatency"} & set(alerts), six["alerts"]
     with prometheus_over(run_dir / "prometheus") as url:
         for name, held in signals_held(url, six["started"], six["ended"]).items():
             # An alert fires once its condition has held for its `for:`, never before ...
