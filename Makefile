@@ -86,14 +86,15 @@ demo: venv
 	$(PY) -m loadtests demo
 
 # make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL [DRAIN=URL]] [GRAFANA=1] [DYNO_CPU=CORES]
-#               [SCENARIO_FILE=FILE] [PATHS='/ /about/=2']
+#               [SCENARIO_FILE=FILE] [PATHS='/ /about/=2'] [ROUTER=2.0|legacy]
 loadtest: venv loadtest-packages
 	@test -n "$(TEST)" || { echo "error: say which test, e.g. make loadtest TEST=5"; exit 2; }
 	$(PY) -m loadtests run --test "$(TEST)" $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(HOST),--host $(HOST)) \
 		$(if $(GRAFANA),--grafana) $(if $(DYNO_CPU),--dyno-cpu $(DYNO_CPU)) \
 		$(if $(DRAIN),--drain $(DRAIN)) $(if $(SCENARIO_FILE),--scenario-file "$(SCENARIO_FILE)") \
-		$(foreach path,$(PATHS),--path '$(path)')
+		$(foreach path,$(PATHS),--path '$(path)') \
+		$(if $(ROUTER),--router $(ROUTER))
 
 # Reruns the comparison set and rewrites the results table in loadtests/README.md.
 loadtest-results: venv

@@ -276,7 +276,13 @@ def _summary(summary: dict) -> str:
     test = escape(str(summary.get("test", "?")))
     details = ", ".join(
         f"{key}: {escape(str(summary[key]))}"
-        for key in ("scale", "duration_s", "db_queries_per_second", "db_connections_max")
+        for key in (
+            "scale",
+            "duration_s",
+            "router_model",
+            "db_queries_per_second",
+            "db_connections_max",
+        )
         if key in summary
     )
     errors = summary.get("errors") or {}

@@ -10,6 +10,7 @@
                                      [--header 'Name: value' ...] [--expect-status N]
                                      [--expect-body REGEX] [--scenario-file FILE]
     python -m loadtests worker --master HOST[:PORT] [--processes N]
+                                     [--router 2.0|legacy]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
 
@@ -26,7 +27,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import distributed, dyno_cpu, interrupts, scenarios, user_requests
+from loadtests import distributed, dyno_cpu, interrupts, router, scenarios, user_requests
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -195,6 +196,14 @@ def parser() -> argparse.ArgumentParser:
     worker = commands.add_parser("worker", help="Locust workers for a master on another machine")
     worker.add_argument("--master", required=True, type=host_and_port("--master"))
     worker.add_argument("--processes", type=positive_int, help="default: one per core")
+    one.add_argument(
+        "--router",
+        choices=router.ROUTERS,
+        default=router.DEFAULT_ROUTER,
+        help="which Heroku router the local stand-in models: 2.0 (default: keep-alive "
+        "connections to each dyno, idle ones closed after 90 s) or legacy (a new connection "
+        "per request)",
+    )
     commands.add_parser(
         "demo",
         help=f"test 5 at demo scale ({DEMO_USERS:,} users, {DEMO_DURATION_S} s), with the page",
@@ -256,6 +265,7 @@ def main(argv: list[str] | None = None) -> int:
             args.scenario_file, args.path, args.method, args.header, args.expect_status,
             args.expect_body,
         )  # fmt: skip
+        options.router = args.router
         run(options)
     except (BadArgument, scenarios.UnknownScenario, user_requests.BadRequestSpec) as error:
         print(f"error: {error}", file=sys.stderr)

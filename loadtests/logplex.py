@@ -39,6 +39,7 @@ USERNAME = "local-logplex"
 # Caddy's error status (its handle_errors `error_status`) or status -> Heroku's error code.
 ERROR_CODES = {
     504: ("H12", "Request timeout"),  # no response started within the timeout
+    503: ("H11", "Backlog too deep"),  # every dyno at the router's cap of requests in flight
     502: ("H13", "Connection closed without response"),
 }
 # Caddy's status when the client closed the connection before the answer; Heroku logs 499 too.

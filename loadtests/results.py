@@ -71,8 +71,8 @@ def table(summaries: dict[str, dict]) -> str:
         (f"test 6's average is over {LARGE_FACTOR}x test 5's",
          ratio("6", "5", "avg_ms") > LARGE_FACTOR, f"x{ratio('6', '5', 'avg_ms'):.1f}"),
         (f"test 7 (2 dynos) serves over {MORE_THROUGHPUT}x test 6's req/min (1 dyno)",
-         ratio("7", "6", "requests_per_minute") > MORE_THROUGHPUT,
-         f"x{ratio('7', '6', 'requests_per_minute'):.2f}"),
+         ratio("7", "6", "served_requests_per_minute") > MORE_THROUGHPUT,
+         f"x{ratio('7', '6', 'served_requests_per_minute'):.2f}"),
     ]  # fmt: skip
     lines = [
         f"- {'holds' if ok else 'DOES NOT HOLD'}: {what} ({figure})" for what, ok, figure in checks

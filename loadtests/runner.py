@@ -97,6 +97,8 @@ class RunOptions:
     workers_wait_s: float = distributed.DEFAULT_WAIT_S
     # --path, --method, --header, --expect-*, --scenario-file: what each user asks for.
     requests: UserRequests = field(default_factory=UserRequests)
+    # --router: which of Heroku's routers the local stand-in models (router.ROUTERS).
+    router: str = router.DEFAULT_ROUTER
 
 
 def locust_workers(users: int) -> int:
@@ -238,11 +240,12 @@ def start_servers(
     exposed_on: str | None = None,
     cpu_cores: float | None = None,
     listen: str = "127.0.0.1",
+    router_model: str = router.DEFAULT_ROUTER,
 ):
     """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU),
-    the router (on `listen`) and its drain (with `exposed_on`, the dynos and the drain on that
-    address and the fixed ports); returns the router's URL, the dynos, the services and the
-    drain."""
+    the router (on `listen`, as `router_model`) and its drain (with `exposed_on`, the dynos and
+    the drain on that address and the fixed ports); returns the router's URL, the dynos, the
+    services and the drain."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
@@ -254,7 +257,9 @@ def start_servers(
     )
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
-    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST, listen)
+    proxy = router.start(
+        run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST, listen, model=router_model
+    )
     stack.callback(proxy.stop)
     target = f"http://{listen}:{router_port}"
     proxy.wait_until_http_ok(target)
@@ -397,6 +402,8 @@ def run(options: RunOptions) -> Path:
         )
     if options.drain and not options.host:
         raise BadArgument("--drain reads a deployed app's drain: use it with --host")
+    if options.host and options.router != router.DEFAULT_ROUTER:
+        raise BadArgument("--router picks the local router's model; a --host app has Heroku's own")
     if options.host:
         check_reachable(options.host, options.requests)
     if options.drain:
@@ -412,6 +419,7 @@ def run(options: RunOptions) -> Path:
         "locust_remote_workers": options.remote_workers,
         "dyno_cpu_cores": cpu_cores,
         "user_requests": None if options.requests.is_seed else asdict(options.requests),
+        "router_model": None if options.host else options.router,
     }
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
     print(f"Test {scenario.test}: {scenario.users:,} users, {scenario.duration_s} s -> {run_dir}")
@@ -426,6 +434,8 @@ def run(options: RunOptions) -> Path:
     elif cpu_cores:
         sized = " (sized to this machine)" if options.dyno_cpu is None else ""
         print(f"Each dyno: {cpu_cores:g} of a core{sized}")
+    if not options.host:
+        print(f"Router: {router.describe(options.router)}")
     exposed_on = None
     if options.grafana:
         exposed_on, not_on_bridge = compose.listen_address()
@@ -438,7 +448,9 @@ def run(options: RunOptions) -> Path:
         target, dynos, beside, drain = (
             (options.host, [], services.Services(env={}), None)
             if options.host
-            else start_servers(stack, scenario, run_dir, exposed_on, cpu_cores, router_listen)
+            else start_servers(
+                stack, scenario, run_dir, exposed_on, cpu_cores, router_listen, options.router
+            )
         )
         if options.show_page:
             show_page(target)
@@ -497,6 +509,7 @@ def run(options: RunOptions) -> Path:
         result |= {"started": started, "ended": ended, "host": options.host}
         if options.workers or options.remote_workers:
             result["locust_workers"] = distributed.summary_figures(run_dir, started)
+        result["router_model"] = None if options.host else options.router
         result["connection_budget"] = budget
         result["dyno_cpu"] = {
             "cores": cpu_cores,

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtests import sampler
+from loadtests import router, sampler
 from loadtests.failures import kind_of_message
 from loadtests.scenarios import SEED_DURATION_S, Scenario
 from loadtests.user_requests import UserRequests
@@ -94,6 +94,11 @@ def build(
         "duration_s": scenario.duration_s,
         "requests": requests,
         "requests_per_minute": round(requests * 60 / scenario.duration_s),
+        # Answered without a failure: past the router's cap a dyno's surplus gets quick H11s,
+        # which count as requests too.
+        "served_requests_per_minute": round(
+            (requests - totals["failures"]) * 60 / scenario.duration_s
+        ),
         "error_rate": round(totals["failures"] / requests, 4) if requests else 0.0,
         "errors": by_kind(totals["errors"]),
         # The five most frequent failure messages, which say more than the kind.
@@ -191,6 +196,8 @@ def text(summary: dict) -> str:
         if summary.get("host")
         else f"{summary['setup']}, {summary['dynos']} dyno(s), database capped at {cap} connections"
     )
+    if summary.get("router_model"):
+        served_by += f", behind {router.NAMES[summary['router_model']]}"
     lines = [
         f"Test {summary['test']} at scale {summary['scale']:g}: {served_by}",
         f"  seed: {seed['text']}",
@@ -264,13 +271,24 @@ def _dyno_cpu_lines(summary: dict) -> list[str]:
     lines = [f"  dyno CPU: {cpu['cores']:g} of a core each{sized}; used during the load: {used}"]
     if cpu.get("ms_per_request") is not None:
         lines.append(f"  dyno CPU per request: {cpu['ms_per_request']:.2f} ms")
-    short = [name for name, d in dynos.items() if d["used_cores"] < MACHINE_SHORT * cpu["cores"]]
-    if short and (summary["avg_ms"] or 0) >= QUEUEING_MS:
+    short = held_back_by_machine(summary)
+    if short:
         lines.append(
             f"  WARNING: {', '.join(short)} used less than its share while requests queued: the "
             "machine was short of CPU (other processes), so these figures understate a dyno"
         )
     return lines
+
+
+def held_back_by_machine(summary: dict) -> list[str]:
+    """The dynos that used less than MACHINE_SHORT of their CPU share while requests queued
+    for QUEUEING_MS on average: the machine (other processes on its cores), not the share,
+    held them back."""
+    cpu = summary.get("dyno_cpu") or {}
+    if not cpu.get("cores") or (summary["avg_ms"] or 0) < QUEUEING_MS:
+        return []
+    limit = MACHINE_SHORT * cpu["cores"]
+    return [name for name, dyno in cpu["dynos"].items() if dyno["used_cores"] < limit]
 
 
 def alerts_text(alerts: list, no_prometheus_reason: str | None) -> str:

@@ -1,5 +1,6 @@
 """The load-test CLI run for real in a subprocess: database, dynos, Caddy, Prometheus, Locust."""
 
+import http.server
 import json
 import subprocess
 import sys
@@ -70,3 +71,20 @@ def report_series(prometheus_url: str, summary: dict, title: str) -> SeriesData:
         PrometheusSource(prometheus_url), summary["started"], summary["ended"], SCRAPE_INTERVAL_S
     )
     return [line for query in panel.queries for line in renderer.series(query)]
+
+
+class PageDyno(http.server.BaseHTTPRequestHandler):
+    """A stand-in dyno's handler: HTTP/1.1 (keeps a connection open unless the client says
+    close), answering a 140-character page; subclasses decide when."""
+
+    protocol_version = "HTTP/1.1"
+
+    def answer_page(self) -> None:
+        body = b"x" * 140
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args):
+        pass

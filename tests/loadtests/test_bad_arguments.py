@@ -29,6 +29,11 @@ from tests.loadtests.helpers import cli
         ),
         (["run", "--test", "5", "--path", "about/"], "--path: must start with /"),
         (["run", "--test", "5", "--scenario-file", "/nowhere.toml"], "cannot read /nowhere.toml"),
+        (["run", "--test", "5", "--router", "3.0"], "invalid choice: '3.0'"),
+        (
+            ["run", "--test", "5", "--router", "legacy", "--host", "http://127.0.0.1:1"],
+            "a --host app has Heroku's own",
+        ),
         (["run"], "the following arguments are required: --test"),
         (["fly"], "invalid choice: 'fly'"),
     ],

@@ -4,6 +4,7 @@ local Logplex and a real receiver, a local run of test 7 and a `--host ... --dra
 Every part is real: Caddy, `python -m metrics.drain`, Waitress, Locust, Prometheus.
 """
 
+import concurrent.futures
 import contextlib
 import http.server
 import json
@@ -20,7 +21,7 @@ from dashboards.panels import DRAIN, ROUTER_PANELS
 from loadtests import compose, logplex, router, routerview
 from loadtests.processes import free_port
 from tests.conftest import prometheus_over
-from tests.loadtests.helpers import assert_router_matches_locust, cli, run_scenario
+from tests.loadtests.helpers import PageDyno, assert_router_matches_locust, cli, run_scenario
 
 INF = float("inf")
 
@@ -48,25 +49,19 @@ def test_histogram_quantile_gives_none_where_promql_gives_nan_and_forces_monoton
     assert routerview.histogram_quantile(0.5, buckets) == pytest.approx(0.3125)
 
 
-class SlowOrClosing(http.server.BaseHTTPRequestHandler):
+class SlowOrClosing(PageDyno):
     """A dyno that answers `/`, takes 2 s on /slow and closes the connection on /close."""
 
-    protocol_version = "HTTP/1.1"
+    slow_started = threading.Event()
 
     def do_GET(self):  # noqa: N802 - http.server's name
         if self.path == "/close":
             self.close_connection = True
             return
         if self.path == "/slow":
+            self.slow_started.set()
             time.sleep(2)
-        body = b"x" * 140
-        self.send_response(200)
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args):
-        pass
+        self.answer_page()
 
 
 class QuietServer(http.server.ThreadingHTTPServer):
@@ -86,7 +81,7 @@ def status_of(url: str, timeout: float = 10) -> int | None:
         return None  # the client gave up
 
 
-def test_caddys_timeout_closed_connection_and_gone_client_reach_the_drain_as_h12_h13_h27(
+def test_caddys_timeout_cap_closed_connection_and_gone_client_reach_the_drain_as_h_codes(
     tmp_path,
 ):
     dyno = QuietServer(("127.0.0.1", 0), SlowOrClosing)
@@ -95,23 +90,32 @@ def test_caddys_timeout_closed_connection_and_gone_client_reach_the_drain_as_h12
     port = free_port()
     with contextlib.ExitStack() as stack:
         stack.callback(dyno.shutdown)
-        # Heroku's 30 s H12 timeout, shortened so the test makes one in a second.
-        caddy = router.start(tmp_path, port, [upstream], "127.0.0.1", response_header_timeout="1s")
+        # Heroku's 30 s H12 timeout, shortened so the test makes one in a second, and its cap
+        # of requests in flight to a dyno lowered to one, so a second one at once gets H11.
+        caddy = router.start(
+            tmp_path, port, [upstream], "127.0.0.1", response_header_timeout="1s", max_in_flight=1
+        )
         stack.callback(caddy.stop)
         url = f"http://127.0.0.1:{port}"
         caddy.wait_until_http_ok(url)  # one 200
         drain = logplex.start(stack, tmp_path, tmp_path / router.ACCESS_LOG, {upstream: "web.1"})
         assert status_of(f"{url}/") == 200
-        assert status_of(f"{url}/slow") == 503  # H12
+        SlowOrClosing.slow_started.clear()
+        with concurrent.futures.ThreadPoolExecutor(1) as pool:
+            slow = pool.submit(status_of, f"{url}/slow")
+            assert SlowOrClosing.slow_started.wait(10), "the dyno never got /slow"
+            assert status_of(f"{url}/") == 503  # H11: /slow holds the dyno's one slot
+            assert slow.result() == 503  # H12
         assert status_of(f"{url}/close") == 503  # H13
         assert status_of(f"{url}/slow", timeout=0.3) is None  # H27: the user left
         drain.logplex.flush()
         reading = routerview.read(drain.metrics_url)
 
     seen = routerview.view({}, reading)
-    assert seen["by_status_class"] == {"2xx": 2, "4xx": 1, "5xx": 2}, seen
-    assert seen["codes"] == {"H12": 1, "H13": 1, "H27": 1}, seen
-    assert seen["by_dyno"] == {"web.1": 5}, seen
+    assert seen["by_status_class"] == {"2xx": 2, "4xx": 1, "5xx": 3}, seen
+    assert seen["codes"] == {"H11": 1, "H12": 1, "H13": 1, "H27": 1}, seen
+    # The H11 never reached a dyno: its line names none, as Heroku's H11 lines do.
+    assert seen["by_dyno"] == {"web.1": 5, "(none)": 1}, seen
     # The H12's `service` is the second the router waited; the others took well under half.
     bucket = "heroku_router_service_seconds_bucket"
     assert reading[(bucket, (("dyno", "web.1"), ("le", "0.5")))] == 4, reading
