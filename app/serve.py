@@ -3,23 +3,18 @@
     python -m app.serve [--host HOST] [--port PORT]
 
 Configured from the WAITRESS_* settings and PORT. It keeps the Waitress server object so
-the metrics can read queue depth, busy threads and open connections, and on SIGTERM it
-stops accepting, lets running requests finish (Waitress waits up to 5 s) and exits 0,
-well within Heroku's 30 seconds.
+the metrics can read queue depth, busy threads and open connections, serves with the
+dyno's channel (app.waitress_channel), and on SIGTERM drains: it stops accepting, answers
+every request it has accepted and exits 0 within Heroku's 30 seconds (app.draining).
 """
 
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 
 logger = logging.getLogger("app.serve")
-
-
-def _stop_on_sigterm(signum, frame):
-    raise SystemExit(0)
 
 
 def build_server(host: str, port: int):
@@ -37,11 +32,18 @@ def build_server(host: str, port: int):
         asyncore_use_poll=True,
         **settings.WAITRESS,
     )
+    use_dyno_channel(server)
     if settings.METRICS_ENABLED:
         from dyno_metrics.collectors import watch_waitress
 
         watch_waitress(server)
     return server
+
+
+def use_dyno_channel(server) -> None:
+    from app.waitress_channel import Channel
+
+    server.channel_class = Channel
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -74,7 +76,6 @@ def main(argv: list[str] | None = None) -> int:
         from dyno_metrics import l2met
 
         l2met.start(settings.DYNO, server, stop)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     logger.info(
         "serving on http://%s:%s with %d threads",
         host,
@@ -82,7 +83,9 @@ def main(argv: list[str] | None = None) -> int:
         settings.WAITRESS["threads"],
     )
     try:
-        server.run()  # returns after SIGTERM or Ctrl-C, once its threads are shut down
+        from app import draining
+
+        draining.serve(server)  # returns after SIGTERM or Ctrl-C, once drained
     finally:
         stop.set()
         server.close()
