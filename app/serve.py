@@ -40,6 +40,30 @@ def build_server(host: str, port: int):
     return server
 
 
+# Files a dyno opens besides its client connections: the listener, the trigger, database and
+# Redis connections, logs, Python's own.
+OTHER_OPEN_FILES = 100
+
+
+def fit_open_files(connection_limit: int) -> None:
+    """Raise the soft open-files limit so every connection Waitress may accept fits; past it
+    accept() fails with EMFILE while the listener stays readable, a busy loop."""
+    import resource
+
+    from app.config import SettingError
+
+    needed = connection_limit + OTHER_OPEN_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise SettingError(
+            f"WAITRESS_CONNECTION_LIMIT={connection_limit} needs {needed} open files,"
+            f" and this process may open {hard} (ulimit -Hn)"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
 def use_dyno_channel(server) -> None:
     from app.waitress_channel import Channel
 
@@ -63,6 +87,7 @@ def main(argv: list[str] | None = None) -> int:
 
         host = args.host or ("0.0.0.0" if settings.ON_HEROKU else "127.0.0.1")
         port = args.port or settings.PORT
+        fit_open_files(settings.WAITRESS["connection_limit"])
         server = build_server(host, port)
     except SettingError as error:
         print(f"error: {error}", file=sys.stderr)

@@ -151,10 +151,20 @@ WAITRESS = {
     # 8 threads sustained 625-650 req/s here; Waitress's default of 4 collapsed to
     # 130-175 req/s with the main thread busy polling (FACTS.md).
     "threads": env_int("WAITRESS_THREADS", 8, 1, 1000),
-    "connection_limit": env_int("WAITRESS_CONNECTION_LIMIT", 100, 1, 100000),
+    # Every open connection counts against the limit, idle ones included
+    # (Pylons/waitress#301): Router 2.0's keep-alive pools (each router keeps its own to
+    # each dyno), slow clients and half-sent requests must all fit with room for requests.
+    # Waitress's default of 100 was starved by 150 idle connections or 200 slow-header
+    # clients. A connection costs a few kB and poll() has no 1024 cap; app.serve raises the
+    # open-files limit to fit, or says it cannot.
+    "connection_limit": env_int("WAITRESS_CONNECTION_LIMIT", 1000, 1, 100000),
     "backlog": env_int("WAITRESS_BACKLOG", 1024, 1, 65535),
     # Heroku's router keeps idle connections to a dyno for 90 s: stay open longer.
     "channel_timeout": env_int("WAITRESS_CHANNEL_TIMEOUT", 120, 1, 86400),
+    # Keep reading a connection while its request waits for a thread, so a client that gave
+    # up is seen: Waitress then skips its request instead of serving it to no one. (A client
+    # that half-closes after sending is taken for gone; HTTP clients and routers do not.)
+    "channel_request_lookahead": 1,
 }
 
 ROOT_URLCONF = "app.urls"
