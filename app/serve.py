@@ -33,6 +33,7 @@ def build_server(host: str, port: int):
         **settings.WAITRESS,
     )
     use_dyno_channel(server)
+    summarize_queue_warnings(server)
     if settings.METRICS_ENABLED:
         from dyno_metrics.collectors import watch_waitress
 
@@ -68,6 +69,12 @@ def use_dyno_channel(server) -> None:
     from app.waitress_channel import Channel
 
     server.channel_class = Channel
+
+
+def summarize_queue_warnings(server) -> None:
+    from app.log_filters import QueueWarningSummary
+
+    logging.getLogger("waitress.queue").addFilter(QueueWarningSummary(server))
 
 
 def main(argv: list[str] | None = None) -> int:
