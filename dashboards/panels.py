@@ -427,15 +427,20 @@ WAITRESS_PANELS = (
     Panel(
         title="Waitress connections vs connection_limit",
         kind="timeseries",
-        what="Client connections Waitress holds open, against its connection_limit.",
-        healthy="well under the limit (the router pools connections).",
-        failing="flat at the limit: Waitress stops accepting and clients time out.",
+        what="Client connections Waitress holds open (idle keep-alives of the router's pools "
+        "included), against its connection_limit; and connections the kernel completed that "
+        "wait for Waitress to accept them (listen_queue_depth), which its queue and busy "
+        "threads do not show.",
+        healthy="well under the limit, and nothing waiting to be accepted.",
+        failing="flat at the limit with connections waiting to be accepted: Waitress has "
+        "stopped accepting, and clients time out in the backlog.",
         queries=(
             Query(f"waitress_connections{{{APP}}}", "{{dyno}} open"),
             Query(f"waitress_connection_limit{{{APP}}}", "{{dyno}} connection_limit"),
+            Query(f"listen_queue_depth{{{APP}}}", "{{dyno}} waiting to be accepted"),
         ),
         unit="short",
-        runbooks=("RequestQueueing",),
+        runbooks=("WaitressConnectionsNearLimit", "RequestQueueing"),
     ),
     Panel(
         title="Router queue time (X-Request-Start)",

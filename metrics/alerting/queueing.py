@@ -1,4 +1,5 @@
-"""Alerts on requests waiting: Waitress's task queue and the router's queue time."""
+"""Alerts on requests waiting: Waitress's task queue, the router's queue time, and Waitress's
+connections near the limit past which they wait in the kernel's backlog."""
 
 from metrics.alerting import config
 from metrics.alerting.config import Timing
@@ -36,5 +37,18 @@ def router_queue(timing: Timing) -> dict:
     )
 
 
+def connections_near_limit(timing: Timing) -> dict:
+    return alert(
+        "WaitressConnectionsNearLimit",
+        "max by (job, instance) (waitress_connections / waitress_connection_limit)"
+        f" >= {number(config.WAITRESS_CONNECTIONS_RATIO)}",
+        timing.waitress_connections_for,
+        "warning",
+        "Waitress is running out of connections: new ones will wait before it accepts them.",
+        "{{ $labels.instance }} (job {{ $labels.job }}) holds {{ $value | humanizePercentage }}"
+        " of its connection_limit; past it, connections wait in the listen backlog.",
+    )
+
+
 def rules(timing: Timing) -> list[dict]:
-    return [waitress_queue(timing), router_queue(timing)]
+    return [waitress_queue(timing), router_queue(timing), connections_near_limit(timing)]

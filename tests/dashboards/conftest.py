@@ -84,6 +84,7 @@ class FakeRun:
                 "waitress_queue_depth",
                 "waitress_connections",
                 "waitress_connection_limit",
+                "listen_queue_depth",
                 "django_db_connections_open",
                 "pg_settings_max_connections",
                 "pg_up",
@@ -127,6 +128,7 @@ class FakeRun:
         g["waitress_queue_depth"].set(round(5 * wave))
         g["waitress_connections"].set(20 + round(30 * wave))
         g["waitress_connection_limit"].set(100)
+        g["listen_queue_depth"].set(round(3 * wave))
         g["django_db_connections_open"].set(3 + round(5 * wave))
         g["pg_settings_max_connections"].set(20)
         g["pg_up"].set(1)
