@@ -24,7 +24,7 @@ def build_server(host: str, port: int):
     from app.wsgi import application
 
     server = waitress.create_server(
-        application,
+        with_queue_time_budget(application),
         host=host,
         port=port,
         ident="cce",
@@ -63,6 +63,16 @@ def fit_open_files(connection_limit: int) -> None:
             f" and this process may open {hard} (ulimit -Hn)"
         )
     resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+def with_queue_time_budget(application):
+    from django.conf import settings
+
+    if not settings.QUEUE_TIME_BUDGET:
+        return application
+    from app.shedding import ShedStaleRequests
+
+    return ShedStaleRequests(application, settings.QUEUE_TIME_BUDGET)
 
 
 def use_dyno_channel(server) -> None:

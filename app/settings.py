@@ -167,6 +167,11 @@ WAITRESS = {
     "channel_request_lookahead": 1,
 }
 
+# Seconds a request may have waited (since the router's X-Request-Start, else since Waitress
+# read it) before it is answered 503 with Retry-After instead of served: past Heroku's 30 s
+# the router has already given up on it (H12). 0 serves every request however old.
+QUEUE_TIME_BUDGET = env_int("QUEUE_TIME_BUDGET", 30, 0, 3600)
+
 ROOT_URLCONF = "app.urls"
 WSGI_APPLICATION = "app.wsgi.application"
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
