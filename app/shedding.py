@@ -45,11 +45,7 @@ class ShedStaleRequests:
 
     def __call__(self, environ, start_response):
         wait = waited(environ, time.time())
-        if (
-            wait is None
-            or wait <= self.budget_seconds
-            or environ.get("PATH_INFO") in NEVER_SHED
-        ):
+        if wait is None or wait <= self.budget_seconds or environ.get("PATH_INFO") in NEVER_SHED:
             return self.application(environ, start_response)
         SHED.inc()
         start_response(
