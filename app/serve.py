@@ -75,6 +75,24 @@ def with_queue_time_budget(application):
     return ShedStaleRequests(application, settings.QUEUE_TIME_BUDGET)
 
 
+def serve_metrics_port(host: str):
+    """The second Waitress answering /metrics on METRICS_PORT, or None when it is 0."""
+    from django.conf import settings
+
+    if not (settings.METRICS_ENABLED and settings.METRICS_PORT):
+        return None
+    from app import metrics_port
+    from app.config import SettingError
+    from app.wsgi import application
+
+    try:
+        return metrics_port.start(application, host, settings.METRICS_PORT)
+    except OSError as error:
+        raise SettingError(
+            f"METRICS_PORT: cannot listen on {host}:{settings.METRICS_PORT}: {error.strerror}"
+        ) from None
+
+
 def use_dyno_channel(server) -> None:
     from app.waitress_channel import Channel
 
@@ -106,6 +124,7 @@ def main(argv: list[str] | None = None) -> int:
         port = args.port or settings.PORT
         fit_open_files(settings.WAITRESS["connection_limit"])
         server = build_server(host, port)
+        metrics_server = serve_metrics_port(host)
     except SettingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -124,6 +143,8 @@ def main(argv: list[str] | None = None) -> int:
         server.effective_port,
         settings.WAITRESS["threads"],
     )
+    if metrics_server is not None:
+        logger.info("serving /metrics also on http://%s:%s", host, metrics_server.effective_port)
     try:
         from app import draining
 
@@ -131,6 +152,8 @@ def main(argv: list[str] | None = None) -> int:
     finally:
         stop.set()
         server.close()
+        if metrics_server is not None:
+            metrics_server.close()
         from django.db import connections
 
         connections.close_all()

@@ -51,6 +51,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if ON_HEROKU else ["127.0.0.1", "lo
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 # With a token set, /metrics answers 401 without "Authorization: Bearer <token>".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# /metrics also on this port, from a Waitress of its own, so a scrape never waits behind the
+# page under overload (app/metrics_port.py); 0: only on PORT. Heroku routes PORT only.
+METRICS_PORT = env_int("METRICS_PORT", 0, 0, 65535)
 
 # Seconds a database connection is reused; 0 opens one per request.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
