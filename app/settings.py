@@ -167,7 +167,8 @@ WAITRESS = {
     # Keep reading a connection while its request waits for a thread, so a client that gave
     # up is seen: Waitress then skips its request instead of serving it to no one. (A client
     # that half-closes after sending is taken for gone; HTTP clients and routers do not.)
-    "channel_request_lookahead": 1,
+    # 0 is Waitress's default, which serves a request whose client has gone.
+    "channel_request_lookahead": env_int("WAITRESS_CHANNEL_REQUEST_LOOKAHEAD", 1, 0, 100),
 }
 
 # Seconds a request may have waited (since the router's X-Request-Start, else since Waitress
