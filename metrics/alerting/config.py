@@ -108,6 +108,10 @@ class Timing:
     # Connections near the limit for 2 min: a burst of slow clients or a pool refilling after
     # a restart passes within seconds; a limit too small for the router's pools stays.
     waitress_connections_for: int = 120
+    # Requests shed over 1 min, sustained 2 min: a burst that the queue absorbs within a
+    # minute is not an incident, a dyno that keeps shedding needs more capacity.
+    shed_window: int = 60
+    shed_for: int = 120
     # Down for 1 min: two missed scrapes at the default 30 s interval, not a single one.
     down_for: int = 60
     # CPU above 90% for 1 min: Locust's own warning is per sample; we want it sustained.
