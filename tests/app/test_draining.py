@@ -5,7 +5,6 @@ both threads are busy, more requests wait in Waitress's queue or unread in their
 one is only half sent, and one connection is an idle keep-alive.
 """
 
-import http.client
 import os
 import signal
 import socket
@@ -13,23 +12,8 @@ import subprocess
 import sys
 import time
 
-import psycopg2
-
+from tests.app.held_page import PAGE, answer, page_lock, send
 from tests.conftest import ROOT, free_port, wait_for_http
-
-PAGE = b"GET / HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n"
-
-
-def send(port: int, data: bytes) -> socket.socket:
-    sock = socket.create_connection(("127.0.0.1", port), timeout=60)
-    sock.sendall(data)
-    return sock
-
-
-def answer(sock: socket.socket) -> tuple[int, bytes, str | None]:
-    response = http.client.HTTPResponse(sock)
-    response.begin()
-    return response.status, response.read(), response.getheader("Connection")
 
 
 def refuses_connections(port: int, timeout: float = 15) -> bool:
@@ -53,18 +37,17 @@ def test_sigterm_answers_every_accepted_request_then_exits_0(seeded):
         stderr=subprocess.STDOUT,
         text=True,
     )
-    holder = psycopg2.connect(seeded.replace("postgres://", "postgresql://", 1))
     try:
         wait_for_http(f"http://127.0.0.1:{port}/healthz", process)
         idle = send(port, b"")
-        with holder.cursor() as cursor:  # every page now waits for this transaction
-            cursor.execute("LOCK TABLE content_snippet IN ACCESS EXCLUSIVE MODE")
-        in_flight = [send(port, PAGE) for _ in range(5)]
-        half_sent = send(port, PAGE[:20])
-        process.send_signal(signal.SIGTERM)
-        assert refuses_connections(port), "still accepting connections after SIGTERM"
-        half_sent.sendall(PAGE[20:])
-        holder.rollback()  # the held pages go on
+        with page_lock(seeded) as lock:
+            lock.take()
+            in_flight = [send(port, PAGE) for _ in range(5)]
+            half_sent = send(port, PAGE[:20])
+            process.send_signal(signal.SIGTERM)
+            assert refuses_connections(port), "still accepting connections after SIGTERM"
+            half_sent.sendall(PAGE[20:])
+            lock.release()  # the held pages go on
 
         for sock in [*in_flight, half_sent]:
             status, body, connection = answer(sock)
@@ -72,7 +55,6 @@ def test_sigterm_answers_every_accepted_request_then_exits_0(seeded):
         assert idle.recv(1) == b"", "the idle keep-alive was not closed cleanly"
         out, _ = process.communicate(timeout=40)
     finally:
-        holder.close()
         if process.poll() is None:
             process.kill()
             process.communicate()

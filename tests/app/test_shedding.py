@@ -1,14 +1,12 @@
 """Requests that waited past QUEUE_TIME_BUDGET are answered 503 at once, on a real dyno."""
 
 import re
-import socket
 import time
 
-import psycopg2
 import pytest
 import requests
 
-from tests.app.test_draining import PAGE, answer
+from tests.app.held_page import PAGE, answer, page_lock, send
 from tests.conftest import running_app
 
 BUDGET = 1
@@ -40,24 +38,15 @@ def test_a_request_the_router_stamped_past_the_budget_gets_a_503_with_retry_afte
 
 
 def test_without_a_stamp_the_wait_in_waitress_s_queue_counts(dyno, seeded):
-    holder = psycopg2.connect(seeded.replace("postgres://", "postgresql://", 1))
-    first = queued = None
-    try:
-        with holder.cursor() as cursor:  # the page waits for this transaction
-            cursor.execute("LOCK TABLE content_snippet IN ACCESS EXCLUSIVE MODE")
-        port = int(dyno.rsplit(":", 1)[1])
-        first = socket.create_connection(("127.0.0.1", port), timeout=30)
-        first.sendall(PAGE)
-        queued = socket.create_connection(("127.0.0.1", port), timeout=30)
-        queued.sendall(PAGE)  # waits for the one thread, held by the first
+    port = int(dyno.rsplit(":", 1)[1])
+    with page_lock(seeded) as lock:
+        lock.take()
+        first = send(port, PAGE)
+        queued = send(port, PAGE)  # waits for the one thread, held by the first
         time.sleep(BUDGET + 0.5)  # makes the wait longer than the budget, whatever the host
-        holder.rollback()
+        lock.release()
+    with first, queued:
         status, body, _ = answer(first)
         assert (status, len(body)) == (200, 140)
         status, body, _ = answer(queued)
         assert status == 503 and b"waited too long" in body, body
-    finally:
-        holder.close()
-        for sock in (first, queued):
-            if sock is not None:
-                sock.close()
