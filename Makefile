@@ -117,6 +117,7 @@ benchmarks: venv
 	$(PY) -m benchmarks.metrics_overhead
 	$(PY) -m benchmarks.drain_throughput
 	$(PY) -m benchmarks.loadtest_capacity
+	$(PY) -m benchmarks.overload
 
 clean:
 	rm -rf $(VENV) .pytest_cache .ruff_cache

@@ -3,23 +3,18 @@
     python -m app.serve [--host HOST] [--port PORT]
 
 Configured from the WAITRESS_* settings and PORT. It keeps the Waitress server object so
-the metrics can read queue depth, busy threads and open connections, and on SIGTERM it
-stops accepting, lets running requests finish (Waitress waits up to 5 s) and exits 0,
-well within Heroku's 30 seconds.
+the metrics can read queue depth, busy threads and open connections, serves with the
+dyno's channel (app.waitress_channel), and on SIGTERM drains: it stops accepting, answers
+every request it has accepted and exits 0 within Heroku's 30 seconds (app.draining).
 """
 
 import argparse
 import logging
 import os
-import signal
 import sys
 import threading
 
 logger = logging.getLogger("app.serve")
-
-
-def _stop_on_sigterm(signum, frame):
-    raise SystemExit(0)
 
 
 def build_server(host: str, port: int):
@@ -29,7 +24,7 @@ def build_server(host: str, port: int):
     from app.wsgi import application
 
     server = waitress.create_server(
-        application,
+        with_queue_time_budget(application),
         host=host,
         port=port,
         ident="cce",
@@ -37,11 +32,77 @@ def build_server(host: str, port: int):
         asyncore_use_poll=True,
         **settings.WAITRESS,
     )
+    use_dyno_channel(server)
+    summarize_queue_warnings(server)
     if settings.METRICS_ENABLED:
         from dyno_metrics.collectors import watch_waitress
 
         watch_waitress(server)
     return server
+
+
+# Files a dyno opens besides its client connections: the listener, the trigger, database and
+# Redis connections, logs, Python's own.
+OTHER_OPEN_FILES = 100
+
+
+def fit_open_files(connection_limit: int) -> None:
+    """Raise the soft open-files limit so every connection Waitress may accept fits; past it
+    accept() fails with EMFILE while the listener stays readable, a busy loop."""
+    import resource
+
+    from app.config import SettingError
+
+    needed = connection_limit + OTHER_OPEN_FILES
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    if soft == resource.RLIM_INFINITY or soft >= needed:
+        return
+    if hard != resource.RLIM_INFINITY and hard < needed:
+        raise SettingError(
+            f"WAITRESS_CONNECTION_LIMIT={connection_limit} needs {needed} open files,"
+            f" and this process may open {hard} (ulimit -Hn)"
+        )
+    resource.setrlimit(resource.RLIMIT_NOFILE, (needed, hard))
+
+
+def with_queue_time_budget(application):
+    from django.conf import settings
+
+    if not settings.QUEUE_TIME_BUDGET:
+        return application
+    from app.shedding import ShedStaleRequests
+
+    return ShedStaleRequests(application, settings.QUEUE_TIME_BUDGET)
+
+
+def serve_metrics_port(host: str):
+    """The second Waitress answering /metrics on METRICS_PORT, or None when it is 0."""
+    from django.conf import settings
+
+    if not (settings.METRICS_ENABLED and settings.METRICS_PORT):
+        return None
+    from app import metrics_port
+    from app.config import SettingError
+    from app.wsgi import application
+
+    try:
+        return metrics_port.start(application, host, settings.METRICS_PORT)
+    except OSError as error:
+        raise SettingError(
+            f"METRICS_PORT: cannot listen on {host}:{settings.METRICS_PORT}: {error.strerror}"
+        ) from None
+
+
+def use_dyno_channel(server) -> None:
+    from app.waitress_channel import Channel
+
+    server.channel_class = Channel
+
+
+def summarize_queue_warnings(server) -> None:
+    from app.log_filters import QueueWarningSummary
+
+    logging.getLogger("waitress.queue").addFilter(QueueWarningSummary(server))
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -61,7 +122,9 @@ def main(argv: list[str] | None = None) -> int:
 
         host = args.host or ("0.0.0.0" if settings.ON_HEROKU else "127.0.0.1")
         port = args.port or settings.PORT
+        fit_open_files(settings.WAITRESS["connection_limit"])
         server = build_server(host, port)
+        metrics_server = serve_metrics_port(host)
     except SettingError as error:
         print(f"error: {error}", file=sys.stderr)
         return 2
@@ -74,18 +137,23 @@ def main(argv: list[str] | None = None) -> int:
         from dyno_metrics import l2met
 
         l2met.start(settings.DYNO, server, stop)
-    signal.signal(signal.SIGTERM, _stop_on_sigterm)
     logger.info(
         "serving on http://%s:%s with %d threads",
         host,
         server.effective_port,
         settings.WAITRESS["threads"],
     )
+    if metrics_server is not None:
+        logger.info("serving /metrics also on http://%s:%s", host, metrics_server.effective_port)
     try:
-        server.run()  # returns after SIGTERM or Ctrl-C, once its threads are shut down
+        from app import draining
+
+        draining.serve(server)  # returns after SIGTERM or Ctrl-C, once drained
     finally:
         stop.set()
         server.close()
+        if metrics_server is not None:
+            metrics_server.close()
         from django.db import connections
 
         connections.close_all()

@@ -51,6 +51,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if ON_HEROKU else ["127.0.0.1", "lo
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 # With a token set, /metrics answers 401 without "Authorization: Bearer <token>".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# /metrics also on this port, from a Waitress of its own, so a scrape never waits behind the
+# page under overload (app/metrics_port.py); 0: only on PORT. Heroku routes PORT only.
+METRICS_PORT = env_int("METRICS_PORT", 0, 0, 65535)
 
 # Seconds a database connection is reused; 0 opens one per request.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
@@ -147,11 +150,27 @@ WAITRESS = {
     # 8 threads sustained 625-650 req/s here; Waitress's default of 4 collapsed to
     # 130-175 req/s with the main thread busy polling (FACTS.md).
     "threads": env_int("WAITRESS_THREADS", 8, 1, 1000),
-    "connection_limit": env_int("WAITRESS_CONNECTION_LIMIT", 100, 1, 100000),
+    # Every open connection counts against the limit, idle ones included
+    # (Pylons/waitress#301): Router 2.0's keep-alive pools (each router keeps its own to
+    # each dyno), slow clients and half-sent requests must all fit with room for requests.
+    # Waitress's default of 100 was starved by 150 idle connections or 200 slow-header
+    # clients. A connection costs a few kB and poll() has no 1024 cap; app.serve raises the
+    # open-files limit to fit, or says it cannot.
+    "connection_limit": env_int("WAITRESS_CONNECTION_LIMIT", 1000, 1, 100000),
     "backlog": env_int("WAITRESS_BACKLOG", 1024, 1, 65535),
     # Heroku's router keeps idle connections to a dyno for 90 s: stay open longer.
     "channel_timeout": env_int("WAITRESS_CHANNEL_TIMEOUT", 120, 1, 86400),
+    # Keep reading a connection while its request waits for a thread, so a client that gave
+    # up is seen: Waitress then skips its request instead of serving it to no one. (A client
+    # that half-closes after sending is taken for gone; HTTP clients and routers do not.)
+    # 0 is Waitress's default, which serves a request whose client has gone.
+    "channel_request_lookahead": env_int("WAITRESS_CHANNEL_REQUEST_LOOKAHEAD", 1, 0, 100),
 }
+
+# Seconds a request may have waited (since the router's X-Request-Start, else since Waitress
+# read it) before it is answered 503 with Retry-After instead of served: past Heroku's 30 s
+# the router has already given up on it (H12). 0 serves every request however old.
+QUEUE_TIME_BUDGET = env_int("QUEUE_TIME_BUDGET", 30, 0, 3600)
 
 ROOT_URLCONF = "app.urls"
 WSGI_APPLICATION = "app.wsgi.application"

@@ -517,10 +517,13 @@ WAITRESS_PANELS = (
     Panel(
         title="Waitress connections vs connection_limit",
         kind="timeseries",
-        what="Client connections Waitress holds open, against its connection_limit."
-        + WAITRESS_ONLY,
-        healthy="well under the limit (the router pools connections).",
-        failing="flat at the limit: Waitress stops accepting and clients time out.",
+        what="Client connections Waitress holds open (idle keep-alives of the router's pools "
+        "included), against its connection_limit; past it Waitress stops accepting and new "
+        "connections wait in the kernel's backlog (the Listen backlog panel), where its queue and "
+        "busy threads do not show them." + WAITRESS_ONLY,
+        healthy="well under the limit.",
+        failing="flat at the limit, with connections waiting on the Listen backlog panel: "
+        "Waitress has stopped accepting, and clients time out in the backlog.",
         queries=(
             Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open", ON_WAITRESS),
             Query(
@@ -530,7 +533,7 @@ WAITRESS_PANELS = (
             ),
         ),
         unit="short",
-        runbooks=("RequestQueueing",),
+        runbooks=("WaitressConnectionsNearLimit", "RequestQueueing"),
     ),
     Panel(
         title="Router queue time (X-Request-Start)",

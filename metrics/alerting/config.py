@@ -104,6 +104,12 @@ ROUTER_QUEUE_P95_SECONDS = 1.0
 # shows its saturation as slow threads before a steady queue.
 QUEUE_DEPTH_AVERAGE = 1.0
 
+# Waitress's open connections at 80% of its connection_limit: idle keep-alives count (the
+# router's pools, Pylons/waitress#301), and past the limit new connections wait in the
+# kernel's backlog where neither the queue nor the busy threads show them. 80% leaves room
+# for a pool to grow before requests wait unseen, the ratio DatabaseConnectionsNearLimit uses.
+WAITRESS_CONNECTIONS_RATIO = 0.8
+
 # The Locust process is saturated above 90% CPU: Locust itself warns there, and a saturated
 # generator understates the server (FACTS).
 LOADGEN_CPU_RATIO = 0.9
@@ -150,6 +156,13 @@ class Timing:
     # latency_for, so queueing fires before the latency it causes.
     queue_window: int = 60
     queueing_for: int = 120
+    # Connections near the limit for 2 min: a burst of slow clients or a pool refilling after
+    # a restart passes within seconds; a limit too small for the router's pools stays.
+    waitress_connections_for: int = 120
+    # Requests shed over 1 min, sustained 2 min: a burst that the queue absorbs within a
+    # minute is not an incident, a dyno that keeps shedding needs more capacity.
+    shed_window: int = 60
+    shed_for: int = 120
     # Down for 1 min: two missed scrapes at the default 30 s interval, not a single one.
     down_for: int = 60
     # CPU above 90% for 1 min: Locust's own warning is per sample; we want it sustained.

@@ -1,4 +1,6 @@
-"""Alerts on requests waiting: Waitress's task queue and the router's queue time."""
+"""Alerts on requests waiting: Waitress's task queue, the router's queue time, and Waitress's
+connections near the limit past which they wait in the kernel's backlog, and requests shed
+because they waited too long."""
 
 from metrics.alerting import config
 from metrics.alerting.config import Timing
@@ -36,5 +38,36 @@ def router_queue(timing: Timing) -> dict:
     )
 
 
+def connections_near_limit(timing: Timing) -> dict:
+    return alert(
+        "WaitressConnectionsNearLimit",
+        "max by (job, instance) (waitress_connections / waitress_connection_limit)"
+        f" >= {number(config.WAITRESS_CONNECTIONS_RATIO)}",
+        timing.waitress_connections_for,
+        "warning",
+        "Waitress is running out of connections: new ones will wait before it accepts them.",
+        "{{ $labels.instance }} (job {{ $labels.job }}) holds {{ $value | humanizePercentage }}"
+        " of its connection_limit; past it, connections wait in the listen backlog.",
+    )
+
+
+def requests_shed(timing: Timing) -> dict:
+    window = duration(timing.shed_window)
+    return alert(
+        "RequestsShed",
+        f"sum by (job, instance) (rate(http_requests_shed_total[{window}])) > 0",
+        timing.shed_for,
+        "warning",
+        "The dyno is overloaded: it answers 503 to requests that waited past their budget.",
+        "{{ $labels.instance }} (job {{ $labels.job }}) sheds {{ $value | humanize }}"
+        " requests per second that waited longer than QUEUE_TIME_BUDGET.",
+    )
+
+
 def rules(timing: Timing) -> list[dict]:
-    return [waitress_queue(timing), router_queue(timing)]
+    return [
+        waitress_queue(timing),
+        router_queue(timing),
+        connections_near_limit(timing),
+        requests_shed(timing),
+    ]

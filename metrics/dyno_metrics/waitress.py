@@ -22,11 +22,17 @@ class Saturation:
 
 
 def read(server) -> Saturation:
+    with server.task_dispatcher.lock:
+        return read_holding_lock(server)
+
+
+def read_holding_lock(server) -> Saturation:
+    """``read`` for a caller that holds the dispatcher's lock already: Waitress logs its
+    "Task queue depth" warning under it."""
     dispatcher = server.task_dispatcher
-    with dispatcher.lock:
-        threads = len(dispatcher.threads) - dispatcher.stop_count
-        busy = dispatcher.active_count
-        queued = len(dispatcher.queue)
+    threads = len(dispatcher.threads) - dispatcher.stop_count
+    busy = dispatcher.active_count
+    queued = len(dispatcher.queue)
     return Saturation(
         threads=threads,
         threads_busy=max(0, min(busy, threads)),

@@ -1,0 +1,59 @@
+"""Answer 503 at once to a request that has waited past the queue-time budget.
+
+Under overload a queue in front of the app grows until every request waits longer than its
+client does: the dyno then spends its CPU on answers nobody reads, and its goodput falls
+to nothing (an open-loop load at twice a dyno's capacity here: no successful response for
+90 s). A request that has already waited ``QUEUE_TIME_BUDGET`` seconds gets a 503 with
+``Retry-After`` before Django runs, for a fraction of a page's cost, so the dyno's CPU goes
+to requests that can still be answered in time. Heroku's router gives up at 30 s (H12): a
+request older than that is answered by nobody, so 30 s is the budget that never drops a
+request a client could still get.
+
+The wait is counted from the router's ``X-Request-Start`` stamp when there is one, else from
+the moment Waitress finished reading the request (``app.waitress_channel``). ``/metrics`` is
+never shed: it is how the overload is seen.
+"""
+
+import time
+
+from prometheus_client import Counter
+
+from app.waitress_channel import RECEIVED_AT
+from dyno_metrics.queue_time import FUTURE_TOLERANCE_SECONDS, parse_request_start
+
+SHED = Counter(
+    "http_requests_shed",
+    "Requests answered 503 without running the app: they waited past the queue-time budget.",
+)
+BODY = b"Service unavailable: the request waited too long in the queue; retry shortly.\n"
+NEVER_SHED = frozenset({"/metrics"})
+
+
+def waited(environ: dict, now: float) -> float | None:
+    """Seconds the request has waited: since the router stamped it, else since it arrived."""
+    stamp = environ.get("HTTP_X_REQUEST_START")
+    started = parse_request_start(stamp) if stamp else None
+    if started is None or started > now + FUTURE_TOLERANCE_SECONDS:
+        started = environ.get(RECEIVED_AT)
+    return None if started is None else now - started
+
+
+class ShedStaleRequests:
+    def __init__(self, application, budget_seconds: float):
+        self.application = application
+        self.budget_seconds = budget_seconds
+
+    def __call__(self, environ, start_response):
+        wait = waited(environ, time.time())
+        if wait is None or wait <= self.budget_seconds or environ.get("PATH_INFO") in NEVER_SHED:
+            return self.application(environ, start_response)
+        SHED.inc()
+        start_response(
+            "503 Service Unavailable",
+            [
+                ("Content-Type", "text/plain; charset=utf-8"),
+                ("Content-Length", str(len(BODY))),
+                ("Retry-After", "1"),
+            ],
+        )
+        return [BODY]
