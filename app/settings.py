@@ -16,6 +16,7 @@ from app.config import (
     env_list,
     env_str,
 )
+from dyno_metrics import deadline
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
@@ -65,8 +66,12 @@ def _database() -> dict:
         max_connections = env_int("EMBEDDED_PG_MAX_CONNECTIONS", 100, 5, 10000)
         url = embedded_db.ensure_server(max_connections=max_connections)
     config = database_from_url(url, CONN_MAX_AGE)
-    # Bound every wait on the database, so /healthz and the page answer 503 promptly.
-    config.setdefault("OPTIONS", {})["connect_timeout"] = 3
+    # Bound every wait on the database, so /healthz and the page answer 503 promptly:
+    # connecting, and a server that vanished over TCP (failover, partition), here; a query
+    # to a server that stops answering, by the deadline app.content.apps sets.
+    config.setdefault("OPTIONS", {}).update(
+        connect_timeout=3, **deadline.tcp_bounds(DATABASE_TIMEOUT)
+    )
     if METRICS_ENABLED:
         config["ENGINE"] = "dyno_metrics.db"
     if DATABASE_POOLER == "transaction":
@@ -76,6 +81,10 @@ def _database() -> dict:
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
+
+# Seconds one database call may take before the app gives up on it and answers 503: far
+# above the page's milliseconds, far below the router's 30 s.
+DATABASE_TIMEOUT = env_int("DATABASE_TIMEOUT", 5, 1, 60)
 
 # DATABASE_URL points at a pooler in this mode: "transaction" (PgBouncer's transaction
 # pooling, test 4b) or unset/"session" (no pooler, or one that keeps a server per client).
