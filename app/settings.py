@@ -8,6 +8,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 import secrets
 from pathlib import Path
 
+import dyno_metrics
 from app.config import (
     SettingError,
     database_from_url,
@@ -52,6 +53,9 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if ON_HEROKU else ["127.0.0.1", "lo
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
 # With a token set, /metrics answers 401 without "Authorization: Bearer <token>".
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+# django-prometheus's request latency histograms, 1 ms to 30 s (its defaults start at 10 ms,
+# above the whole page).
+PROMETHEUS_LATENCY_BUCKETS = dyno_metrics.LATENCY_BUCKETS
 
 # Seconds a database connection is reused; 0 opens one per request.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections

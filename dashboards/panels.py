@@ -12,6 +12,7 @@ from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
 from dashboards.defaults import ALL_VALUE, REPORT_RATE_INTERVAL
+from metrics.alerting.recording import USER_VIEWS
 from metrics.alerting.rules import runbook_url
 
 # What a query needs beyond the app and the Locust exporter being scraped. A query with no
@@ -106,8 +107,10 @@ def _locust_rate(metric: str) -> str:
     return f"sum by (scenario) (rate({metric}{{{LOCUST}}}{WINDOW}))"
 
 
-def _app_quantile(q: float, histogram: str, by: str) -> str:
-    return f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{APP}}}{WINDOW})))"
+def _app_quantile(q: float, histogram: str, by: str, matchers: str = APP) -> str:
+    return (
+        f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{matchers}}}{WINDOW})))"
+    )
 
 
 def _app_rate(metric: str, by: str) -> str:
@@ -319,12 +322,18 @@ REQUESTS_PANELS = (
     Panel(
         title="Latency p50/p95/p99 by view",
         kind="timeseries",
-        what="Time Django spends on a request, by view, from django-prometheus's histogram.",
+        what="Time Django spends on a request, by view, from django-prometheus's histogram "
+        "(buckets from 1 ms to 30 s); /metrics and /healthz left out.",
         healthy="p99 in milliseconds: one primary-key lookup per request.",
         failing="seconds, or a `<unnamed view>` line (requests rejected before any view).",
         queries=tuple(
             Query(
-                _app_quantile(q, "django_http_requests_latency_seconds_by_view_method", "le, view"),
+                _app_quantile(
+                    q,
+                    "django_http_requests_latency_seconds_by_view_method",
+                    "le, view",
+                    f"{APP}, {USER_VIEWS}",
+                ),
                 f"p{int(q * 100)} {{{{view}}}}",
             )
             for q in (0.5, 0.95, 0.99)
