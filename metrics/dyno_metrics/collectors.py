@@ -13,7 +13,7 @@ from dyno_metrics import conf
 from dyno_metrics import connections as open_connections
 from dyno_metrics.listen_queue import ListenQueueCollector
 from dyno_metrics.postgres import PostgresCollector, connect_kwargs_from_settings
-from dyno_metrics.waitress import WaitressCollector
+from dyno_metrics.waitress import WaitressCollector, listeners
 
 _registered = False
 
@@ -39,4 +39,4 @@ def postgres_connect_kwargs() -> dict:
 def watch_waitress(server, registry=REGISTRY) -> None:
     """Waitress's saturation, and the connections waiting before it accepts them."""
     registry.register(WaitressCollector(server))
-    registry.register(ListenQueueCollector(lambda: [server.socket]))
+    registry.register(ListenQueueCollector(lambda: [part.socket for part in listeners(server)]))

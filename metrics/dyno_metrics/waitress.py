@@ -10,6 +10,7 @@ every thread busy, each extra request shows in the queue depth, one for one.
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
+from waitress.server import BaseWSGIServer
 
 
 @dataclass(frozen=True)
@@ -19,6 +20,16 @@ class Saturation:
     queue_depth: int
     connections: int
     connection_limit: int
+
+
+def listeners(server) -> list:
+    """The server's listening parts. A host name with several addresses (``localhost`` on a
+    dual-stack machine: 127.0.0.1 and ::1) makes Waitress return a MultiSocketServer, one
+    server per address in one shared map and one dispatcher, with no socket or channels of
+    its own."""
+    if isinstance(server, BaseWSGIServer):
+        return [server]
+    return [part for part in server.map.values() if isinstance(part, BaseWSGIServer)]
 
 
 def read(server) -> Saturation:
@@ -31,7 +42,7 @@ def read(server) -> Saturation:
         threads=threads,
         threads_busy=max(0, min(busy, threads)),
         queue_depth=queued,
-        connections=len(server.active_channels),
+        connections=sum(len(part.active_channels) for part in listeners(server)),
         connection_limit=server.adj.connection_limit,
     )
 

@@ -57,8 +57,11 @@ def test_labels_stay_bounded_whatever_the_path_or_query(app_url):
 
 
 def test_the_dyno_is_exported_as_an_info_metric(seeded):
-    with running_app(seeded, DYNO="web.2", SECRET_KEY="x" * 50, ALLOWED_HOSTS="127.0.0.1") as url:
-        assert value(scrape(url), "app_info", dyno="web.2") == 1
+    with running_app(
+        seeded, DYNO="web.2", SECRET_KEY="x" * 50, ALLOWED_HOSTS="127.0.0.1", METRICS_TOKEN="t"
+    ) as url:
+        samples = scrape(url, headers={"Authorization": "Bearer t"})
+        assert value(samples, "app_info", dyno="web.2") == 1
 
 
 def test_process_and_platform_collectors_are_exported(app_url):
