@@ -92,4 +92,5 @@ def int_from(minimum: int, maximum: int):
     return parse
 
 
-port_number = int_from(1, 65535)
+# 0: any free port (the server logs the one it got).
+port_number = int_from(0, 65535)

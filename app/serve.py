@@ -74,7 +74,7 @@ def main(argv: list[str] | None = None) -> int:
     from django.conf import settings
 
     host = args.host or ("0.0.0.0" if settings.ON_HEROKU else "127.0.0.1")
-    port = args.port or settings.PORT
+    port = settings.PORT if args.port is None else args.port
     try:
         server = build_server(host, port)
     except OSError as error:

@@ -40,13 +40,13 @@ def one_line(result: subprocess.CompletedProcess) -> str:
         (
             ["app.serve", "--port", "70000"],
             {},
-            "python -m app.serve: error: argument --port: must be a whole number from 1 to "
+            "python -m app.serve: error: argument --port: must be a whole number from 0 to "
             "65535, got '70000'",
         ),
         (
             ["metrics.drain", "--port", "70000"],
             {},
-            "python -m metrics.drain: error: argument --port: must be a whole number from 1 to "
+            "python -m metrics.drain: error: argument --port: must be a whole number from 0 to "
             "65535, got '70000'",
         ),
         # Zero threads accept connections and never answer them.
