@@ -53,6 +53,7 @@ test: venv system-packages lint
 dashboards: venv
 	$(PY) -m dashboards.build
 
+# make rules [RUNBOOK_BASE_URL=https://...] [APP_JOBS='app|my-app'] (metrics/alerting/README.md)
 rules: venv
 	$(PY) -m metrics.alerting.build
 
@@ -78,11 +79,12 @@ loadtest: venv
 loadtest-results: venv
 	$(PY) -m loadtests results
 
-# make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]
+# make plan DYNOS=N THREADS=N [WORKERS=N] [LIMIT=N] [TARGET_RPM=N] [REDIS_LIMIT=N]
 plan: venv
-	@test -n "$(DYNOS)" -a -n "$(THREADS)" || { echo "error: make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]"; exit 2; }
+	@test -n "$(DYNOS)" -a -n "$(THREADS)" || { echo "error: make plan DYNOS=N THREADS=N [WORKERS=N] [LIMIT=N] [TARGET_RPM=N] [REDIS_LIMIT=N]"; exit 2; }
 	$(PY) -m loadtests.plan --dynos "$(DYNOS)" --threads "$(THREADS)" \
-		$(if $(LIMIT),--limit $(LIMIT)) $(if $(TARGET_RPM),--target-rpm $(TARGET_RPM))
+		$(if $(WORKERS),--workers $(WORKERS)) $(if $(LIMIT),--limit $(LIMIT)) \
+		$(if $(TARGET_RPM),--target-rpm $(TARGET_RPM)) $(if $(REDIS_LIMIT),--redis-limit $(REDIS_LIMIT))
 
 drain: venv
 	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT)) $(if $(LISTEN),--host $(LISTEN))

@@ -154,15 +154,11 @@ _APP_MIDDLEWARE = [
     "app.content.middleware.DatabaseUnavailableMiddleware",
 ]
 if METRICS_ENABLED:
-    # The after-middleware sits outside Security/CommonMiddleware (not last, as
-    # django-prometheus suggests) so the 400 they return for an unknown Host is counted
-    # with its status: the seed's first test must show on the error-rate panels.
-    MIDDLEWARE = [
-        "django_prometheus.middleware.PrometheusBeforeMiddleware",
-        "dyno_metrics.queue_time.RequestQueueTimeMiddleware",
-        "dyno_metrics.middleware.LeanPrometheusAfterMiddleware",
-        *_APP_MIDDLEWARE,
-    ]
+    # One layer for every per-request series, first: outside Security/CommonMiddleware (not
+    # last, where django-prometheus puts its after-middleware) so the 400 they return for an
+    # unknown Host is counted with its status: the seed's first test must show on the
+    # error-rate panels.
+    MIDDLEWARE = ["dyno_metrics.middleware.MetricsMiddleware", *_APP_MIDDLEWARE]
 else:
     MIDDLEWARE = _APP_MIDDLEWARE
 

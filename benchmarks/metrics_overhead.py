@@ -1,33 +1,59 @@
-"""Throughput of / with metrics on against metrics off, and /metrics render time.
+"""What the instrumentation costs: the app with metrics on against off, driven by wrk.
 
-    python -m benchmarks.metrics_overhead [--users N] [--seconds S] [--rounds N]
+    python -m benchmarks.metrics_overhead [--pairs N] [--seconds S] [--connections N]
 
-Two app processes on the same database (METRICS_ENABLED on and off), each driven in
-turn by the same closed-loop Locust run on loopback, alternating for several rounds so
-the machine's noise hits both. The figure to read is the ratio (target: at least 0.95).
-
-Throughput moves with whatever else runs on the machine, so each round also reads the CPU
-time the app process spent per request (from /proc, via psutil): the cost of the metrics
-themselves, which other processes do not disturb. When the app is CPU-bound, throughput
-is inversely proportional to it.
+Two app processes on one database (METRICS_ENABLED on and off). Each pair runs the same wrk
+load against one, then the other (the order alternates from pair to pair, so a slow spell of
+the machine hits both sides), and reads from /proc the CPU the app spent and the CPU wrk
+spent. Two ratios per pair, on/off: throughput, and the app's CPU per request (which other
+processes on the machine disturb far less). The report gives their median and spread, and
+wrk's own CPU per request beside the app's: a client that needs a fraction of the server's
+CPU per request is not what limits the throughput (a Python load generator on the same cores
+often is, and then throughput hides the app's cost).
 """
 
+from __future__ import annotations
+
 import argparse
-import csv
+import os
+import re
+import shutil
 import statistics
 import subprocess
 import sys
-import tempfile
 import time
-from pathlib import Path
+from dataclasses import dataclass
 
 import psutil
 import requests
 
-from app.process import ROOT, running_app
+from app.process import running_app
 from benchmarks.setup import database
 
-LOCUSTFILE = Path(__file__).with_name("closed_loop_locustfile.py")
+# The rows the issue measured with: enough that the page's query is not answered from one block.
+ROWS = 11_000
+WRK_REQUESTS = re.compile(r"^\s*(\d+) requests in ", re.MULTILINE)
+WRK_FAILURES = re.compile(r"Non-2xx or 3xx responses: (\d+)|Socket errors: .*")
+
+
+@dataclass(frozen=True)
+class Round:
+    requests: int
+    seconds: float
+    app_cpu_s: float
+    client_cpu_s: float
+
+    @property
+    def rate(self) -> float:
+        return self.requests / self.seconds
+
+    @property
+    def app_ms(self) -> float:
+        return 1000 * self.app_cpu_s / self.requests
+
+    @property
+    def client_ms(self) -> float:
+        return 1000 * self.client_cpu_s / self.requests
 
 
 def server_process(url: str) -> psutil.Process:
@@ -39,35 +65,45 @@ def server_process(url: str) -> psutil.Process:
     raise RuntimeError(f"nothing listens on port {port}")
 
 
-def cpu_seconds(process: psutil.Process) -> float:
-    times = process.cpu_times()
-    return times.user + times.system
+def tree_cpu_seconds(process: psutil.Process) -> float:
+    """CPU (user + system) of a server process and its children (gunicorn's workers)."""
+    total = 0.0
+    for member in [process, *process.children(recursive=True)]:
+        try:
+            times = member.cpu_times()
+        except psutil.NoSuchProcess:
+            continue
+        total += times.user + times.system
+    return total
 
 
-def measure(url: str, users: int, seconds: int) -> tuple[float, float]:
-    """Requests per second, and the app's CPU milliseconds per request."""
-    process = server_process(url)
-    cpu_before = cpu_seconds(process)
-    rate, requests = throughput(url, users, seconds)
-    return rate, (cpu_seconds(process) - cpu_before) * 1000 / requests
+def wrk(url: str, seconds: int, connections: int) -> tuple[int, float, float]:
+    """Requests wrk completed against url, the wall seconds, and wrk's own CPU seconds."""
+    command = ["wrk", "-t1", f"-c{connections}", f"-d{seconds}s", f"{url}/"]
+    started = time.monotonic()
+    process = subprocess.Popen(command, stdout=subprocess.PIPE, text=True)
+    output = process.stdout.read()  # to EOF: wrk has exited
+    process.stdout.close()
+    # wait4, not wait: the child's own resource usage, wrk's CPU.
+    _, status, usage = os.wait4(process.pid, 0)
+    elapsed = time.monotonic() - started
+    process.returncode = os.waitstatus_to_exitcode(status)
+    if process.returncode != 0:
+        raise RuntimeError(f"wrk exited with {process.returncode}:\n{output}")
+    failures = WRK_FAILURES.search(output)
+    if failures:
+        raise RuntimeError(f"wrk saw failures: {failures.group(0)}\n{output}")
+    done = WRK_REQUESTS.search(output)
+    if done is None:
+        raise RuntimeError(f"cannot read wrk's output:\n{output}")
+    return int(done.group(1)), elapsed, usage.ru_utime + usage.ru_stime
 
 
-def throughput(url: str, users: int, seconds: int) -> tuple[float, int]:
-    """Requests per second Locust completed against url, and how many."""
-    with tempfile.TemporaryDirectory() as folder:
-        prefix = Path(folder) / "run"
-        subprocess.run(
-            [
-                sys.executable, "-m", "locust", "-f", str(LOCUSTFILE), "--headless",
-                "--host", url, "-u", str(users), "-r", str(users), "-t", f"{seconds}s",
-                "--csv", str(prefix), "--only-summary", "--loglevel", "WARNING",
-            ],
-            cwd=ROOT, check=True, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
-        )  # fmt: skip
-        with open(f"{prefix}_stats.csv") as stats:
-            total = next(row for row in csv.DictReader(stats) if row["Name"] == "Aggregated")
-        assert int(total["Failure Count"]) == 0, f"{total['Failure Count']} requests failed"
-        return float(total["Requests/s"]), int(total["Request Count"])
+def measure(url: str, seconds: int, connections: int) -> Round:
+    server = server_process(url)
+    before = tree_cpu_seconds(server)
+    count, elapsed, client_cpu = wrk(url, seconds, connections)
+    return Round(count, elapsed, tree_cpu_seconds(server) - before, client_cpu)
 
 
 def render_ms(url: str, count: int = 200) -> float:
@@ -80,36 +116,48 @@ def render_ms(url: str, count: int = 200) -> float:
     return statistics.median(timings) * 1000
 
 
+def spread(values: list[float]) -> str:
+    return f"{statistics.median(values):.3f} (min {min(values):.3f}, max {max(values):.3f})"
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
-    parser.add_argument("--users", type=int, default=50)
-    parser.add_argument("--seconds", type=int, default=20)
-    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--pairs", type=int, default=5)
+    parser.add_argument("--seconds", type=int, default=12)
+    parser.add_argument("--connections", type=int, default=16)
     args = parser.parse_args()
-    url = database("bench_metrics", 10_000)
-    rates: dict[str, list[float]] = {"on": [], "off": []}
-    cpu: dict[str, list[float]] = {"on": [], "off": []}
+    if shutil.which("wrk") is None:
+        sys.exit("error: wrk is missing: apt-get install wrk (make benchmarks does)")
+    url = database("bench_metrics", ROWS)
+    rounds: dict[str, list[Round]] = {"on": [], "off": []}
     with (
         running_app(url, METRICS_ENABLED="on") as on_url,
         running_app(url, METRICS_ENABLED="off") as off_url,
     ):
-        for _ in range(args.rounds):
-            for name, target in (("on", on_url), ("off", off_url)):
-                rate, cpu_ms = measure(target, args.users, args.seconds)
-                rates[name].append(rate)
-                cpu[name].append(cpu_ms)
+        targets = {"on": on_url, "off": off_url}
+        for target in targets.values():  # warm both: connections, caches, the JIT-less paths
+            wrk(target, 2, args.connections)
+        for pair in range(args.pairs):
+            order = ("on", "off") if pair % 2 == 0 else ("off", "on")
+            for name in order:
+                rounds[name].append(measure(targets[name], args.seconds, args.connections))
         metrics_ms = render_ms(on_url)
-    on, off = statistics.median(rates["on"]), statistics.median(rates["off"])
-    print(f"{args.users} closed-loop users, {args.rounds} rounds of {args.seconds} s each:")
-    print(f"  metrics on : {on:7.1f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in rates['on'])})")
-    print(
-        f"  metrics off: {off:7.1f} req/s  (rounds: {', '.join(f'{r:.0f}' for r in rates['off'])})"
+    pairs = list(zip(rounds["on"], rounds["off"], strict=True))
+    command = (
+        f"python -m benchmarks.metrics_overhead --pairs {args.pairs} --seconds {args.seconds} "
+        f"--connections {args.connections}"
     )
-    print(f"  ratio on/off = {on / off:.3f} (target >= 0.95)")
-    cpu_on, cpu_off = statistics.median(cpu["on"]), statistics.median(cpu["off"])
-    print(f"  app CPU per request: on {cpu_on:.3f} ms, off {cpu_off:.3f} ms")
-    print(f"  throughput the CPU cost allows, on/off = {cpu_off / cpu_on:.3f}")
-    print(f"  /metrics render time at steady state (median of 200): {metrics_ms:.1f} ms")
+    print(f"{command}: wrk -t1 -c{args.connections}, {ROWS:,} rows, Waitress (8 threads)")
+    for name in ("on", "off"):
+        figures = rounds[name]
+        print(
+            f"  metrics {name:3}: {statistics.median(r.rate for r in figures):7.0f} req/s, "
+            f"app CPU {statistics.median(r.app_ms for r in figures):.3f} ms/request, "
+            f"wrk CPU {statistics.median(r.client_ms for r in figures):.3f} ms/request"
+        )
+    print(f"  throughput on/off:          {spread([on.rate / off.rate for on, off in pairs])}")
+    print(f"  app CPU per request on/off: {spread([on.app_ms / off.app_ms for on, off in pairs])}")
+    print(f"  /metrics render time (median of 200): {metrics_ms:.1f} ms")
 
 
 if __name__ == "__main__":

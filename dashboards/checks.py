@@ -1,7 +1,7 @@
 """Checks of the panels' queries against a real Prometheus, for the tests here and the
 end-to-end load-run test: which queries Prometheus rejects, and which return no data."""
 
-from dashboards.defaults import ALL_VALUE
+from dashboards.defaults import ALL_VALUE, KIT_APP_JOBS
 from dashboards.panels import PanelQuery, queries
 from dashboards.sources import PrometheusSource, QueryError
 
@@ -25,16 +25,17 @@ def empty_queries(
     scenario: str = ALL_VALUE,
     dyno: str = ALL_VALUE,
     available: frozenset[str] = frozenset(),
+    job: str = KIT_APP_JOBS,
 ) -> list[PanelQuery]:
     """The queries that return no series at `at` although everything they need is available.
 
     `available` names the needs (dashboards.panels.RULES, FAILURES, ROUTER) this run
     satisfies; a query with other needs is not asked. `range_s` stands for the dashboard's time
-    range, over which the stat panels sum.
+    range, over which the stat panels sum; `job` for the app dashboard's job variable.
     """
     source = PrometheusSource(prometheus_url)
     return [
         query
-        for query in queries(range_s=range_s, scenario=scenario, dyno=dyno)
+        for query in queries(range_s=range_s, scenario=scenario, dyno=dyno, job=job)
         if query.needs <= available and not source.instant(query.expr, at)
     ]

@@ -15,6 +15,11 @@ PROVISIONED_DATASOURCE_UID = "prometheus"
 # (series from a Heroku app carry no dyno target label).
 ALL_VALUE = ".*"
 
+# What code that evaluates the panels itself (the run report, the query checks) puts for the
+# `job` variable: the job names the kit's own Prometheus configs give the app (a load run's
+# `app`, metrics/prometheus.yml's `app` and `heroku-app`). Grafana lists a user's own.
+KIT_APP_JOBS = "app|heroku-app"
+
 # Grafana's grid is 24 columns wide.
 GRID_WIDTH = 24
 STAT_HEIGHT = 4

@@ -46,8 +46,8 @@ def _datasource_variable() -> sdk.DatasourceVariable:
     )
 
 
-def _query_variable(name: str, label: str, query: str) -> sdk.QueryVariable:
-    return (
+def _query_variable(name: str, label: str, query: str, all_value: str | None) -> sdk.QueryVariable:
+    variable = (
         sdk.QueryVariable(name)
         .label(label)
         .query(query)
@@ -56,9 +56,9 @@ def _query_variable(name: str, label: str, query: str) -> sdk.QueryVariable:
         .sort(VariableSort.ALPHABETICAL_ASC)
         .multi(True)
         .include_all(True)
-        .all_value(defaults.ALL_VALUE)
         .current(VariableOption(selected=True, text="All", value="$__all"))
     )
+    return variable if all_value is None else variable.all_value(all_value)
 
 
 def _run_annotation() -> sdk.AnnotationQuery:
@@ -89,7 +89,7 @@ def dashboard_json(definition: Dashboard) -> dict:
     )
     for variable in definition.variables:
         builder = builder.with_variable(
-            _query_variable(variable.name, variable.label, variable.query)
+            _query_variable(variable.name, variable.label, variable.query, variable.all_value)
         )
     # Rows stay expanded with their panels beside them at the top level, the layout Grafana
     # saves for open rows; ids only need to be unique within the dashboard.

@@ -11,7 +11,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Literal, NamedTuple
 
-from dashboards.defaults import ALL_VALUE, REPORT_RATE_INTERVAL
+from dashboards.defaults import ALL_VALUE, KIT_APP_JOBS, REPORT_RATE_INTERVAL
 from metrics.alerting.recording import USER_VIEWS
 from metrics.alerting.rules import runbook_url
 
@@ -60,6 +60,8 @@ class Variable:
     name: str
     label: str
     query: str
+    # "All" as a regex that also matches an absent label; None: Grafana's own, the listed values.
+    all_value: str | None = ALL_VALUE
 
 
 @dataclass(frozen=True)
@@ -94,6 +96,10 @@ class PanelQuery(NamedTuple):
 
 LOCUST = 'scenario=~"$scenario"'
 APP = 'dyno=~"$dyno"'
+# The app's own processes, as scraped: which jobs those are is the dashboard's choice (the
+# `job` variable, from the jobs that export app_info), never a name written here, since a
+# deployed app is scraped under a job of the user's naming.
+APP_TARGET = f'job=~"$job", {APP}'
 WINDOW = "[$__rate_interval]"
 RANGE = "[$__range]"
 RESPONSES = "django_http_responses_total_by_status_view_method_total"
@@ -107,14 +113,32 @@ def _locust_rate(metric: str) -> str:
     return f"sum by (scenario) (rate({metric}{{{LOCUST}}}{WINDOW}))"
 
 
-def _app_quantile(q: float, histogram: str, by: str, matchers: str = APP) -> str:
+def _quantile(q: float, histogram: str, by: str, selector: str) -> str:
     return (
-        f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{matchers}}}{WINDOW})))"
+        f"histogram_quantile({q}, sum by ({by}) (rate({histogram}_bucket{{{selector}}}{WINDOW})))"
     )
 
 
+def _rate(metric: str, by: str, selector: str) -> str:
+    return f"sum by ({by}) (rate({metric}{{{selector}}}{WINDOW}))"
+
+
+def _app_quantile(q: float, histogram: str, by: str) -> str:
+    """A quantile over the series of the dynos chosen (the Heroku dashboard's, from the drain)."""
+    return _quantile(q, histogram, by, APP)
+
+
 def _app_rate(metric: str, by: str) -> str:
-    return f"sum by ({by}) (rate({metric}{{{APP}}}{WINDOW}))"
+    return _rate(metric, by, APP)
+
+
+def _target_quantile(q: float, histogram: str, by: str) -> str:
+    """A quantile over the app processes' own series, of the jobs and dynos chosen."""
+    return _quantile(q, histogram, by, APP_TARGET)
+
+
+def _target_rate(metric: str, by: str) -> str:
+    return _rate(metric, by, APP_TARGET)
 
 
 SEED_SUMMARY = (
@@ -328,11 +352,11 @@ REQUESTS_PANELS = (
         failing="seconds, or a `<unnamed view>` line (requests rejected before any view).",
         queries=tuple(
             Query(
-                _app_quantile(
+                _quantile(
                     q,
                     "django_http_requests_latency_seconds_by_view_method",
                     "le, view",
-                    f"{APP}, {USER_VIEWS}",
+                    f"{APP_TARGET}, {USER_VIEWS}",
                 ),
                 f"p{int(q * 100)} {{{{view}}}}",
             )
@@ -351,12 +375,12 @@ REQUESTS_PANELS = (
         "database connections).",
         queries=(
             Query(
-                f"sum by (class) (label_replace(rate({RESPONSES}{{{APP}}}{WINDOW}), "
+                f"sum by (class) (label_replace(rate({RESPONSES}{{{APP_TARGET}}}{WINDOW}), "
                 '"class", "${1}xx", "status", "(.).."))',
                 "{{class}}",
             ),
             Query(
-                f'sum(rate({RESPONSES}{{{APP}, status="400"}}{WINDOW}))',
+                f'sum(rate({RESPONSES}{{{APP_TARGET}, status="400"}}{WINDOW}))',
                 "400 (bad request)",
                 frozenset({FAILURES}),
             ),
@@ -373,12 +397,12 @@ REQUESTS_PANELS = (
         failing="5xx above a few percent, or 400 near 100%.",
         queries=(
             Query(
-                "job:django_http_responses_5xx:ratio_rate1m",
+                'job:django_http_responses_5xx:ratio_rate1m{job=~"$job"}',
                 "{{job}} 5xx",
                 frozenset({RULES}),
             ),
             Query(
-                "job:django_http_responses_400:ratio_rate1m",
+                'job:django_http_responses_400:ratio_rate1m{job=~"$job"}',
                 "{{job}} 400",
                 frozenset({RULES}),
             ),
@@ -403,7 +427,7 @@ WAITRESS_PANELS = (
         "more threads.",
         queries=(
             Query(
-                f'sum by (dyno) (rate(process_cpu_seconds_total{{job="app", {APP}}}{WINDOW}))',
+                f"sum by (dyno) (rate(process_cpu_seconds_total{{{APP_TARGET}}}{WINDOW}))",
                 "{{dyno}}",
             ),
         ),
@@ -417,8 +441,8 @@ WAITRESS_PANELS = (
         healthy="busy below configured most of the time.",
         failing="busy pinned at configured: every thread works and new requests queue.",
         queries=(
-            Query(f"waitress_threads_busy{{{APP}}}", "{{dyno}} busy"),
-            Query(f"waitress_threads{{{APP}}}", "{{dyno}} configured"),
+            Query(f"waitress_threads_busy{{{APP_TARGET}}}", "{{dyno}} busy"),
+            Query(f"waitress_threads{{{APP_TARGET}}}", "{{dyno}} configured"),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -429,7 +453,7 @@ WAITRESS_PANELS = (
         what="Requests accepted by Waitress and waiting for a free thread.",
         healthy="0, with short blips.",
         failing="growing for the whole run (test 6's peak concurrency): latency follows.",
-        queries=(Query(f"waitress_queue_depth{{{APP}}}", "{{dyno}} queued"),),
+        queries=(Query(f"waitress_queue_depth{{{APP_TARGET}}}", "{{dyno}} queued"),),
         unit="short",
         runbooks=("RequestQueueing",),
     ),
@@ -440,8 +464,8 @@ WAITRESS_PANELS = (
         healthy="well under the limit (the router pools connections).",
         failing="flat at the limit: Waitress stops accepting and clients time out.",
         queries=(
-            Query(f"waitress_connections{{{APP}}}", "{{dyno}} open"),
-            Query(f"waitress_connection_limit{{{APP}}}", "{{dyno}} connection_limit"),
+            Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open"),
+            Query(f"waitress_connection_limit{{{APP_TARGET}}}", "{{dyno}} connection_limit"),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -455,7 +479,7 @@ WAITRESS_PANELS = (
         "reads them (near 30 s the router answers 503).",
         queries=tuple(
             Query(
-                _app_quantile(q, "http_request_queue_seconds", "le"),
+                _target_quantile(q, "http_request_queue_seconds", "le"),
                 f"p{int(q * 100)}",
                 frozenset({ROUTER}),
             )
@@ -510,11 +534,12 @@ DATABASE_PANELS = (
         failing="connection errors in step with 500s (test 4: too many clients).",
         queries=(
             Query(
-                f"sum(rate(django_db_new_connection_errors_total{{{APP}}}{WINDOW})) or vector(0)",
+                f"sum(rate(django_db_new_connection_errors_total{{{APP_TARGET}}}{WINDOW}))"
+                " or vector(0)",
                 "connection errors",
             ),
             Query(
-                f"sum by (type) (rate(django_db_errors_total{{{APP}}}{WINDOW}))",
+                f"sum by (type) (rate(django_db_errors_total{{{APP_TARGET}}}{WINDOW}))",
                 "query errors {{type}}",
                 frozenset({FAILURES}),
             ),
@@ -530,7 +555,7 @@ DATABASE_PANELS = (
         failing="one per request (CONN_MAX_AGE=0) or a burst as greenlets each connect.",
         queries=(
             Query(
-                _app_rate("django_db_new_connections_total", "dyno"),
+                _target_rate("django_db_new_connections_total", "dyno"),
                 "{{dyno}} new connections",
             ),
         ),
@@ -543,7 +568,7 @@ DATABASE_PANELS = (
         what="Database connections each app process holds open now.",
         healthy="at most one per Waitress thread (plus the metrics collector).",
         failing="far above the thread count: connections leak or every greenlet holds one.",
-        queries=(Query(f"django_db_connections_open{{{APP}}}", "{{dyno}} {{instance}}"),),
+        queries=(Query(f"django_db_connections_open{{{APP_TARGET}}}", "{{dyno}} {{instance}}"),),
         unit="short",
         runbooks=("DatabaseConnectionsNearLimit",),
     ),
@@ -563,8 +588,8 @@ CACHE_PANELS = (
         "reads fail (see the failures panel); every request then reads PostgreSQL again.",
         queries=(
             Query(
-                f"{_app_rate('django_cache_get_hits_total', 'dyno')} "
-                f"/ {_app_rate('django_cache_get_total', 'dyno')}",
+                f"{_target_rate('django_cache_get_hits_total', 'dyno')} "
+                f"/ {_target_rate('django_cache_get_total', 'dyno')}",
                 "{{dyno}} hit ratio",
                 frozenset({CACHE}),
             ),
@@ -585,12 +610,12 @@ CACHE_PANELS = (
         "to 0 without a restart.",
         queries=(
             Query(
-                _app_rate("django_cache_get_fail_total", "dyno"),
+                _target_rate("django_cache_get_fail_total", "dyno"),
                 "{{dyno}} failed reads",
                 frozenset({CACHE, FAILURES}),
             ),
             Query(
-                _app_rate("page_cache_fallbacks_total", "dyno, reason"),
+                _target_rate("page_cache_fallbacks_total", "dyno, reason"),
                 "{{dyno}} fallback: {{reason}}",
                 frozenset({CACHE}),
             ),
@@ -647,7 +672,12 @@ APP_AND_DATABASE = Dashboard(
     uid="cce-app",
     title="App and database",
     description="What the seed could not see: inside Waitress, Django and PostgreSQL.",
-    variables=(Variable("dyno", "Dyno", "label_values(app_info, dyno)"),),
+    variables=(
+        # The jobs' own values for "All", not `.*`: other jobs (Locust, the drain, Prometheus)
+        # export process_cpu_seconds_total too.
+        Variable("job", "Job", "label_values(app_info, job)", all_value=None),
+        Variable("dyno", "Dyno", 'label_values(app_info{job=~"$job"}, dyno)'),
+    ),
     rows=(
         Row("Requests", REQUESTS_PANELS),
         Row("Waitress", WAITRESS_PANELS),
@@ -669,6 +699,7 @@ HEROKU_ALERTS = (
     "HerokuRequestTimeouts",
     "HerokuConnectionsClosed",
     "HerokuMemoryOverQuota",
+    "HerokuRedisConnectionsNearLimit",
     "DatabaseConnectionsNearLimit",
 )
 
@@ -728,6 +759,35 @@ ROUTER_PANELS = (
         queries=_drain_quantiles("heroku_router_connect_seconds", (0.5, 0.95)),
         unit="s",
         runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Router protocols: HTTP/2 share and TLS versions",
+        kind="timeseries",
+        what="Share of the app's requests that reached Heroku's router over HTTP/2, and the "
+        "TLS versions clients used, from Router 2.0's `protocol=` and `tls_version=` fields "
+        "(legacy router lines carry neither). HTTP/2 ends at the router: the dyno always "
+        "speaks HTTP/1.1, so this is the clients' side only.",
+        healthy="steady shares: HTTP/2 from browsers on custom domains, TLS 1.3 for most; "
+        "`unknown` is normal on the herokuapp.com domain.",
+        failing="a sudden change (HTTP/2 at 0% after a DNS or certificate change, a rise of "
+        "`none`, plain HTTP): the clients, not the dynos, changed.",
+        queries=(
+            Query(
+                '(sum(rate(heroku_router_protocol_requests_total{protocol="http2.0"}'
+                f"{WINDOW})) or vector(0)) / sum(rate(heroku_router_protocol_requests_total"
+                f"{WINDOW}))",
+                "HTTP/2",
+                ON_DRAIN,
+            ),
+            Query(
+                "sum by (tls_version) (rate(heroku_router_protocol_requests_total"
+                f'{{tls_version!=""}}{WINDOW})) / scalar(sum(rate('
+                f'heroku_router_protocol_requests_total{{tls_version!=""}}{WINDOW})))',
+                "{{tls_version}}",
+                ON_DRAIN,
+            ),
+        ),
+        unit="percentunit",
     ),
 )
 
@@ -844,6 +904,13 @@ APP_LINE_PANELS = (
 )
 
 
+_ESSENTIAL_PLANS = (
+    " Essential plans log no metrics (Heroku writes these lines for Standard plans and "
+    "above only), so on them this panel stays empty: the app's own `pg_stat_activity` "
+    'view covers them (`pg_stat_activity_count`, dashboard "App and database", panel '
+    "**Database connections by state vs max_connections**)."
+)
+
 HEROKU_POSTGRES_USAGE = (
     "max by (addon, source) (heroku_postgres_active_connections) / on (addon, source) "
     "max by (addon, source) (heroku_postgres_max_connections) "
@@ -858,7 +925,7 @@ HEROKU_POSTGRES_PANELS = (
         what="Connections open on the Heroku Postgres database and connections waiting on a "
         "lock, from its metrics log lines, against its limit: `sample#max-connections` where "
         "the logs give it, else the plan's limit the receiver was told "
-        "(DRAIN_PG_MAX_CONNECTIONS).",
+        "(DRAIN_PG_MAX_CONNECTIONS)." + _ESSENTIAL_PLANS,
         healthy="active well under the limit, waiting 0.",
         failing="active at the limit (new connections get `too many clients`), or waiting "
         "above 0 for long (queries blocked by locks).",
@@ -884,7 +951,7 @@ HEROKU_POSTGRES_PANELS = (
         title="Heroku Postgres connection usage",
         kind="timeseries",
         what="Active connections as a share of the limit, the ratio the Heroku variant of "
-        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml).",
+        "DatabaseConnectionsNearLimit checks (metrics/rules/heroku.yml)." + _ESSENTIAL_PLANS,
         healthy="under 80%.",
         failing="above 80% for 5 minutes: the alert fires; at 100% connections are refused.",
         queries=(Query(HEROKU_POSTGRES_USAGE, "{{addon}} ({{source}})", ON_DRAIN),),
@@ -894,7 +961,8 @@ HEROKU_POSTGRES_PANELS = (
     Panel(
         title="Heroku Postgres cache hit rates",
         kind="timeseries",
-        what="Share of table and index reads served from PostgreSQL's memory rather than disk.",
+        what="Share of table and index reads served from PostgreSQL's memory rather than disk."
+        + _ESSENTIAL_PLANS,
         healthy="above 99%: the working set fits the plan's memory.",
         failing="below 99% and falling: reads go to disk; a bigger plan (more memory) or "
         "fewer rows read per request.",
@@ -911,7 +979,7 @@ HEROKU_POSTGRES_PANELS = (
     Panel(
         title="Heroku Postgres database size",
         kind="timeseries",
-        what="Size of the database on disk (`sample#db_size`).",
+        what="Size of the database on disk (`sample#db_size`)." + _ESSENTIAL_PLANS,
         healthy="flat during a load test (the page only reads).",
         failing="near the plan's storage limit: above it Heroku revokes write access "
         "(Essential plans).",
@@ -937,6 +1005,60 @@ HEROKU_POSTGRES_PANELS = (
         ),
         unit="short",
         runbooks=("DatabaseConnectionsNearLimit",),
+    ),
+)
+
+
+HEROKU_REDIS_PANELS = (
+    Panel(
+        title="Heroku Redis connections vs limit",
+        kind="timeseries",
+        what="Clients connected to each Heroku Redis add-on, from its metrics log lines "
+        "(`sample#active-connections`), against its plan's limit (`sample#max-connections`, "
+        "on newer lines only). Each Waitress thread whose page cache has been used may hold "
+        "one.",
+        healthy="well under the limit, also through a deploy (old and new dynos overlap).",
+        failing="at 80% of the limit for 5 minutes HerokuRedisConnectionsNearLimit fires; at "
+        "the limit Redis refuses clients and the page cache falls back to the database.",
+        queries=(
+            Query("max by (addon) (heroku_redis_active_connections)", "{{addon}} active", ON_DRAIN),
+            Query("max by (addon) (heroku_redis_max_connections)", "{{addon}} limit", ON_DRAIN),
+        ),
+        unit="short",
+        runbooks=("HerokuRedisConnectionsNearLimit",),
+    ),
+    Panel(
+        title="Heroku Redis hit rate",
+        kind="timeseries",
+        what="Share of key lookups that found their key, as Heroku Redis reports it "
+        "(`sample#hit-rate`).",
+        healthy="high and steady while the page cache serves (above 90% in test 9 here).",
+        failing="falling: keys evicted or expiring before they are read again, or a cache "
+        "that restarted empty; the database serves the page again.",
+        queries=(Query("max by (addon) (heroku_redis_hit_ratio)", "{{addon}}", ON_DRAIN),),
+        unit="percentunit",
+        runbooks=("PageCacheFailing",),
+    ),
+    Panel(
+        title="Heroku Redis evicted keys",
+        kind="timeseries",
+        what="Keys Redis evicted to stay within its memory (`sample#evicted-keys` of each "
+        "metrics line).",
+        healthy="0.",
+        failing="above 0: the plan's memory is full and the cache loses entries; a larger "
+        "plan or fewer, smaller cached values.",
+        queries=(Query("max by (addon) (heroku_redis_evicted_keys)", "{{addon}}", ON_DRAIN),),
+        unit="short",
+        runbooks=("PageCacheFailing",),
+    ),
+    Panel(
+        title="Heroku Redis memory",
+        kind="timeseries",
+        what="Memory used by the Redis data set (`sample#memory-redis`).",
+        healthy="flat at the size of the cached pages.",
+        failing="climbing to the plan's memory, where evictions start.",
+        queries=(Query("max by (addon) (heroku_redis_memory_bytes)", "{{addon}}", ON_DRAIN),),
+        unit="bytes",
     ),
 )
 
@@ -967,14 +1089,15 @@ HEROKU = Dashboard(
     uid="cce-heroku",
     title="Heroku",
     description="A Heroku app from its own logs, per dyno: the router, the dynos' memory and "
-    "load, Heroku Postgres and its pooler, and the app's per-dyno Waitress figures "
-    "(the log-drain receiver, metrics/drain).",
+    "load, Heroku Postgres and its pooler, Heroku Redis, and the app's per-dyno Waitress "
+    "figures (the log-drain receiver, metrics/drain).",
     variables=(Variable("dyno", "Dyno", "label_values(heroku_router_requests_total, dyno)"),),
     rows=(
         Row("Router", ROUTER_PANELS),
         Row("Dynos", DYNO_PANELS),
         Row("App per dyno (its sample# log lines)", APP_LINE_PANELS),
         Row("Heroku Postgres", HEROKU_POSTGRES_PANELS),
+        Row("Heroku Redis", HEROKU_REDIS_PANELS),
         Row("Alerts", HEROKU_ALERTS_PANELS),
     ),
 )
@@ -988,6 +1111,7 @@ def expand(
     range_s: float,
     scenario: str = ALL_VALUE,
     dyno: str = ALL_VALUE,
+    job: str = KIT_APP_JOBS,
     rate_interval: str = REPORT_RATE_INTERVAL,
 ) -> str:
     """Replace Grafana's variables in `expr` with values, giving plain PromQL.
@@ -1000,6 +1124,7 @@ def expand(
         "$__range": f"{int(range_s)}s",
         "$scenario": scenario,
         "$dyno": dyno,
+        "$job": job,
     }
     for name, value in values.items():
         expr = expr.replace(name, value)
@@ -1007,7 +1132,10 @@ def expand(
 
 
 def queries(
-    range_s: float = 300, scenario: str = ALL_VALUE, dyno: str = ALL_VALUE
+    range_s: float = 300,
+    scenario: str = ALL_VALUE,
+    dyno: str = ALL_VALUE,
+    job: str = KIT_APP_JOBS,
 ) -> list[PanelQuery]:
     """Every query of every panel as plain PromQL, with what it needs beyond the scrapes.
 
@@ -1017,7 +1145,7 @@ def queries(
         PanelQuery(
             dashboard.uid,
             panel.title,
-            expand(query.expr, range_s=range_s, scenario=scenario, dyno=dyno),
+            expand(query.expr, range_s=range_s, scenario=scenario, dyno=dyno, job=job),
             query.legend,
             query.needs,
             panel.kind != "timeseries",

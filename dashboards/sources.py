@@ -104,7 +104,8 @@ def _matches(labels: Labels, matchers: list[tuple[str, str, str]]) -> bool:
 class SamplesSource:
     """The run's own samples of the app's /metrics: run_dir/samples.jsonl, one object a line,
     {"t": unix_seconds, "target": "web.1", "metrics": {"<series as in the exposition>": value}}.
-    `target` (optional) becomes the `dyno` label, as Prometheus's target label would."""
+    `target` (optional) becomes the `dyno` label, as Prometheus's target label would, and every
+    series gets `job="app"`, the job a load run's Prometheus scrapes the dynos as."""
 
     def __init__(self, path: Path):
         self.rows: list[tuple[float, dict[tuple[str, tuple], float]]] = []
@@ -115,7 +116,7 @@ class SamplesSource:
                 continue
             try:
                 row = json.loads(line)
-                target = {"dyno": row["target"]} if "target" in row else {}
+                target = {"job": "app"} | ({"dyno": row["target"]} if "target" in row else {})
                 sampled = {}
                 for text, value in row["metrics"].items():
                     parsed = parse_selector(text)

@@ -15,12 +15,11 @@ showing one page.
 from __future__ import annotations
 
 import argparse
-import signal
 import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import dyno_cpu, scenarios
+from loadtests import dyno_cpu, interrupts, scenarios
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -93,7 +92,8 @@ def parser() -> argparse.ArgumentParser:
         "--grafana",
         action="store_true",
         help="dynos on 8000, 8001, ..., the exporter on 9646 and the run's drain receiver on "
-        "8088, on every interface, for the compose stack (docker-compose.observability.yml)",
+        "8088, on the Docker bridge's address, for the compose stack "
+        "(docker-compose.observability.yml), which finds them in metrics/targets/run-*.json",
     )
     one.add_argument(
         "--dyno-cpu",
@@ -122,15 +122,9 @@ DEMO_USERS = 1000
 DEMO_DURATION_S = 60
 
 
-def stop_like_ctrl_c(_signum, _frame):
-    raise KeyboardInterrupt
-
-
 def main(argv: list[str] | None = None) -> int:
     args = parser().parse_args(argv)
-    # SIGTERM (a CI timeout, `kill`) and Ctrl-C both stop what the run started, in order.
-    signal.signal(signal.SIGTERM, stop_like_ctrl_c)
-    signal.signal(signal.SIGINT, stop_like_ctrl_c)
+    interrupts.install()
     try:
         if args.command == "results":
             from loadtests import results

@@ -2,9 +2,9 @@
 
 Every Waitress thread, gunicorn sync worker or gevent greenlet may hold one connection
 (Django keeps one per thread, or greenlet, for CONN_MAX_AGE), and every app process adds one
-for its metrics collector. Behind a pooler, PostgreSQL sees only the pool. Heroku's own
-article on Django concurrency puts it as "5 connections per dyno → only 4 dynos" on a
-20-connection plan.
+for its metrics collector: a dyno of 3 gunicorn workers × 5 threads opens up to 18. Behind a
+pooler, PostgreSQL sees only the pool. Heroku's own article on Django concurrency puts it as
+"5 connections per dyno → only 4 dynos" on a 20-connection plan.
 """
 
 from __future__ import annotations
@@ -79,3 +79,26 @@ class Verdict:
 
 def dynos_for(target_rpm: float, rpm_per_dyno: float) -> int:
     return max(1, math.ceil(target_rpm / rpm_per_dyno))
+
+
+def redis_line(deployment: Deployment, limit: int | None) -> tuple[str, bool]:
+    """The Redis side of the budget, and whether it fits. django-redis keeps a pool per process
+    that hands each concurrent command a connection of its own, so every thread of every process
+    may hold one: dynos × processes × threads."""
+    d = deployment
+    connections = d.dynos * d.processes_per_dyno * d.connections_per_process
+    shape = (
+        f"redis budget: {d.dynos} dyno(s) × {connections // d.dynos} connections = {connections}"
+    )
+    if limit is None:
+        return (
+            f"{shape}; give --redis-limit (your plan's max connections: `heroku redis:info`, or "
+            "sample#max-connections in its log lines) to check it",
+            True,
+        )
+    if connections <= limit:
+        return f"{shape} ≤ limit {limit}: fits", True
+    return (
+        f"{shape} > limit {limit}: does not fit (fewer threads or dynos, or a larger plan)",
+        False,
+    )

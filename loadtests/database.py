@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg2
 
 from app import embedded_db
+from loadtests import lifeline
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -29,11 +30,18 @@ class ScenarioDatabase:
     def __init__(self, max_connections: int, log_path: Path):
         self._data_dir = data_dir(max_connections)
         self._started_here = not embedded_db.is_running(self._data_dir)
-        self.url = embedded_db.ensure_server(self._data_dir, max_connections)
-        with log_path.open("a") as log:
-            self._manage(log, "migrate", "--noinput")
-            if self._rows() < SEED_ROWS:
-                self._manage(log, "seed_data", "--count", str(SEED_ROWS), "--truncate")
+        if self._started_here:
+            lifeline.watch("database", self._data_dir)
+        # Interrupted while starting, migrating or seeding, it stops what it started.
+        try:
+            self.url = embedded_db.ensure_server(self._data_dir, max_connections)
+            with log_path.open("a") as log:
+                self._manage(log, "migrate", "--noinput")
+                if self._rows() < SEED_ROWS:
+                    self._manage(log, "seed_data", "--count", str(SEED_ROWS), "--truncate")
+        except BaseException:
+            self.stop()
+            raise
 
     def _manage(self, log, *args: str) -> None:
         subprocess.run(
@@ -56,3 +64,4 @@ class ScenarioDatabase:
     def stop(self) -> None:
         if self._started_here:
             embedded_db.stop_server(self._data_dir)
+            lifeline.forget("database", self._data_dir)

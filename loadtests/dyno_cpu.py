@@ -31,6 +31,8 @@ from pathlib import Path
 
 import psutil
 
+from loadtests import lifeline
+
 CGROUP_ROOT = Path("/sys/fs/cgroup")
 # One local dyno, in cores, on the machine where REFERENCE_WORK_S was measured (2 cores,
 # 2026-11-27): the share at which one Waitress dyno saturates where the seed's did. There,
@@ -195,11 +197,14 @@ class CpuLimit:
     def __init__(self, name: str, cores: float):
         self.cores = cores
         self.path = hierarchy().create(name, cores)
+        lifeline.watch("cgroup", self.path)
 
-    def join(self) -> None:
-        """Moves the calling process into the cgroup. Used as a child's pre-exec step, so the
-        server and every process it forks (gunicorn's workers) are capped from the start."""
-        (self.path / "cgroup.procs").write_text(str(os.getpid()))
+    def command(self, args: list[str]) -> list[str]:
+        """`args`, started inside the cgroup: a shell writes its own pid into it, then execs
+        the server in its place, so the server and every process it forks (gunicorn's
+        workers) are capped from their first instruction. (Moving the pid in from the
+        runner after it started would race with those forks.)"""
+        return ["sh", "-c", 'echo $$ > "$0" && exec "$@"', str(self.path / "cgroup.procs"), *args]
 
     def use(self, pid: int) -> Use:
         """The cgroup's counters now, with the CPU time of `pid`'s process tree."""
@@ -214,3 +219,25 @@ class CpuLimit:
         """Removes the cgroup once its processes have exited; a lingering one is left alone."""
         with contextlib.suppress(OSError):
             self.path.rmdir()
+            lifeline.forget("cgroup", self.path)
+
+
+def cgroup_name(run_name: str, dyno: str) -> str:
+    """A dyno's cgroup: `cce-<runner's pid>-<run>-<dyno>`, so a later run can tell one whose
+    runner is gone (`remove_stale`)."""
+    return f"cce-{os.getpid()}-{run_name}-{dyno}"
+
+
+def remove_stale() -> list[str]:
+    """Removes the dyno cgroups an earlier runner left (killed before it could): only those
+    named by `cgroup_name` whose runner is no longer running, and only empty ones (the
+    kernel refuses to remove a cgroup with processes in it). Returns their names."""
+    removed = []
+    for path in hierarchy().root.glob("cce-*-*"):
+        owner = path.name.split("-")[1]
+        if not owner.isdigit() or psutil.pid_exists(int(owner)):
+            continue
+        with contextlib.suppress(OSError):
+            path.rmdir()
+            removed.append(path.name)
+    return removed

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from loadtests.processes import Process, free_port, python_module
+from loadtests.setups import EXPOSED_DRAIN_PORT
 from metrics.drain.frames import frame
 
 # How often the thread looks for new entries: Heroku's Logplex delivers within a second or two.
@@ -176,14 +177,15 @@ def start(
     run_dir: Path,
     access_log: Path,
     dynos: dict[str, str],
-    exposed_port: int | None = None,
+    exposed_on: str | None = None,
 ) -> LocalDrain:
     """Starts a receiver on a free loopback port (log: drain.log) and a Logplex following
     `access_log`; registers their stops on `stack`. `dynos`: upstream host:port -> dyno name.
-    `exposed_port`: on that port and every interface instead, for the compose stack's
-    Prometheus (`make loadtest GRAFANA=1`)."""
-    port = exposed_port or free_port()
-    address = f"127.0.0.1:{port}"
+    `exposed_on`: on that address (the Docker bridge's) and port EXPOSED_DRAIN_PORT instead,
+    for the compose stack's Prometheus (`make loadtest GRAFANA=1`)."""
+    host = exposed_on or "127.0.0.1"
+    port = EXPOSED_DRAIN_PORT if exposed_on else free_port()
+    address = f"{host}:{port}"
     password = secrets.token_urlsafe(24)  # the run's own: nothing else may post to it
     receiver = Process(
         "drain receiver",
@@ -192,7 +194,7 @@ def start(
             "--port",
             str(port),
             "--host",
-            "0.0.0.0" if exposed_port else "127.0.0.1",
+            host,
         ),
         run_dir / "drain.log",
         # Tokens exported for a deployed app's receiver are not this one's: the Logplex sends

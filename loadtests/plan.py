@@ -1,22 +1,26 @@
-"""Plan a Heroku deployment: does it fit the database's connections, and how many dynos?
+"""Plan a Heroku deployment: does it fit the database's (and Redis's) connections, and how many
+dynos does a target need?
 
-    python -m loadtests.plan --dynos N --threads N [--limit N] [--target-rpm N]
-                             [--rpm-per-dyno N] [--pool-size N]
+    python -m loadtests.plan --dynos N --threads N [--workers N] [--limit N] [--target-rpm N]
+                             [--rpm-per-dyno N] [--pool-size N] [--redis-limit N]
 
-(`make plan DYNOS=N THREADS=N [LIMIT=N] [TARGET_RPM=N]`.) Exit status 1 when the set-up
-cannot fit the limit. Throughput per dyno comes from the best run in runs/ that served a
-Waitress set-up on dynos capped at the CPU share sized to the machine (loadtests/dyno_cpu.py)
-with no errors and a p95 under a second, unless --rpm-per-dyno gives it.
+(`make plan DYNOS=N THREADS=N [WORKERS=N] [LIMIT=N] [TARGET_RPM=N] [REDIS_LIMIT=N]`.) Exit
+status 1 when the set-up cannot fit a limit. A dyno's capacity is what its CPU share can serve:
+the share divided by the CPU a request cost the dynos, from the local Waitress runs in runs/ on
+dynos capped at the share sized to the machine (loadtests/dyno_cpu.py), never a run's offered
+load (a light run says nothing of what the dyno could have served). --rpm-per-dyno overrides it.
 """
 
 from __future__ import annotations
 
 import argparse
 import json
+import os
+import statistics
 import sys
 from pathlib import Path
 
-from loadtests.budget import Deployment, Verdict, dynos_for
+from loadtests.budget import Deployment, Verdict, dynos_for, redis_line
 
 ROOT = Path(__file__).resolve().parent.parent
 # Heroku Postgres Essential-0/1 (and the seed's hobby-dev): 20 connections.
@@ -24,6 +28,8 @@ DEFAULT_LIMIT = 20
 # A dyno "serves" a load while its p95 stays under the HighLatency alert's threshold; past it
 # the queue, not the dyno, sets the figure.
 SERVED_P95_MS = 1000
+# Runs with fewer requests measure the scrapes' and the idle process's CPU more than requests'.
+MIN_REQUESTS = 1000
 
 
 def served(summary: dict) -> bool:
@@ -32,26 +38,34 @@ def served(summary: dict) -> bool:
     return summary["error_rate"] == 0 and p95 is not None and p95 < SERVED_P95_MS
 
 
-def measured_rpm_per_dyno(runs_dir: Path) -> tuple[float, str] | None:
-    """The highest requests per minute per dyno among local Waitress runs on dynos capped at
-    the share sized to the machine (an uncapped run measures the laptop, and a share set by
-    hand another size of dyno) that had no errors and a p95 under a second."""
-    best = None
+def rpm_per_dyno_from_cpu(summary: dict) -> float | None:
+    """What one dyno's CPU share serves, from a local Waitress run on sized dynos: the share
+    (cores) over the CPU a request cost the dynos (ms), in requests per minute. None for a run
+    that cannot tell (uncapped, a share set by hand, another server, too few requests)."""
+    cpu = summary.get("dyno_cpu") or {}
+    cores, ms_per_request = cpu.get("cores"), cpu.get("ms_per_request")
+    if not (
+        cpu.get("sized_to_host")
+        and cores
+        and ms_per_request
+        and str(summary.get("setup", "")).startswith("waitress")
+        and summary.get("requests", 0) >= MIN_REQUESTS
+    ):
+        return None
+    return cores * 60_000 / ms_per_request
+
+
+def measured_rpm_per_dyno(runs_dir: Path) -> tuple[float, int] | None:
+    """The median capacity per dyno over the runs that can tell, and how many there were."""
+    capacities = []
     for path in runs_dir.glob("*/summary.json"):
         try:
-            summary = json.loads(path.read_text())
-            setup, dynos = summary["setup"], summary.get("dynos", 1)
-            counts = (
-                served(summary)
-                and (summary.get("dyno_cpu") or {}).get("sized_to_host")
-                and not summary.get("load_generator_saturated")
-            )
-            rpm = summary["requests_per_minute"] / dynos
-        except (OSError, ValueError, KeyError, TypeError, ZeroDivisionError):
+            capacity = rpm_per_dyno_from_cpu(json.loads(path.read_text()))
+        except (OSError, ValueError, TypeError):
             continue
-        if counts and setup.startswith("waitress") and (best is None or rpm > best[0]):
-            best = (rpm, path.parent.name)
-    return best
+        if capacity:
+            capacities.append(capacity)
+    return (statistics.median(capacities), len(capacities)) if capacities else None
 
 
 def positive(text: str) -> int:
@@ -68,26 +82,42 @@ class OneLineParser(argparse.ArgumentParser):
 def main(argv: list[str] | None = None) -> int:
     parser = OneLineParser(prog="make plan", description=__doc__.split("\n")[0])
     parser.add_argument("--dynos", type=positive, required=True)
-    parser.add_argument("--threads", type=positive, required=True, help="WAITRESS_THREADS")
+    parser.add_argument(
+        "--threads", type=positive, required=True, help="threads per process (WAITRESS_THREADS)"
+    )
+    parser.add_argument(
+        "--workers", type=positive, default=1, help="processes per dyno (WEB_CONCURRENCY)"
+    )
     parser.add_argument("--limit", type=positive, default=DEFAULT_LIMIT, help="max_connections")
     parser.add_argument("--pool-size", type=positive, help="PgBouncer's server connections")
     parser.add_argument("--target-rpm", type=positive, help="requests per minute to serve")
     parser.add_argument("--rpm-per-dyno", type=positive, help="measured capacity of one dyno")
+    parser.add_argument("--redis-limit", type=positive, help="the Redis plan's max connections")
     parser.add_argument("--runs-dir", type=Path, default=ROOT / "runs")
     args = parser.parse_args(argv)
 
+    server = (
+        f"{args.threads} threads"
+        if args.workers == 1
+        else (f"{args.workers} workers × {args.threads} threads")
+    )
     deployment = Deployment(
         dynos=args.dynos,
-        processes_per_dyno=1,
+        processes_per_dyno=args.workers,
         connections_per_process=args.threads,
         pool_size=args.pool_size,
-        describe_server=f"{args.threads} Waitress threads",
+        describe_server=server,
     )
     verdict = Verdict(deployment, args.limit)
     print(verdict.line())
+    fits = verdict.fits
+    if args.redis_limit or os.environ.get("REDIS_URL"):
+        line, redis_fits = redis_line(deployment, args.redis_limit)
+        print(line)
+        fits = fits and redis_fits
     if args.target_rpm:
         print(capacity_line(args.target_rpm, args.rpm_per_dyno, args.runs_dir, verdict))
-    return 0 if verdict.fits else 1
+    return 0 if fits else 1
 
 
 def capacity_line(target: int, given: int | None, runs_dir: Path, verdict: Verdict) -> str:
@@ -97,10 +127,11 @@ def capacity_line(target: int, given: int | None, runs_dir: Path, verdict: Verdi
         measured = measured_rpm_per_dyno(runs_dir)
         if measured is None:
             return (
-                "capacity: no Waitress run on capped dynos served its load in runs/ yet; run "
-                "`make loadtest TEST=5` or pass --rpm-per-dyno"
+                "capacity: no Waitress run on sized dynos in runs/ yet says what a dyno's CPU "
+                "serves; run `make loadtest TEST=5` or pass --rpm-per-dyno"
             )
-        rpm, source = measured[0], f"runs/{measured[1]}"
+        rpm = measured[0]
+        source = f"its CPU share over its CPU per request, median of {measured[1]} run(s)"
     needed = dynos_for(target, rpm)
     line = (
         f"capacity: {target:,} req/min at {rpm:,.0f} req/min per dyno ({source}) "

@@ -19,8 +19,10 @@ from pathlib import Path
 
 from dashboards.report import screenshot, write_report
 from loadtests import (
+    compose,
     dyno_cpu,
     fixes,
+    lifeline,
     logplex,
     preflight,
     prometheus,
@@ -30,7 +32,14 @@ from loadtests import (
     services,
     summary,
 )
-from loadtests.processes import Process, StartFailed, free_port, port_is_free, python_module
+from loadtests.processes import (
+    Process,
+    StartFailed,
+    free_port,
+    port_is_free,
+    python_module,
+    stop_all,
+)
 from loadtests.redis_server import Outage
 from loadtests.scenarios import USERS_PER_LOCUST_PROCESS, Scenario
 from loadtests.setups import (
@@ -67,8 +76,9 @@ class RunOptions:
     # The deployed app's shape for the --host connection budget (--dynos, --threads).
     host_dynos: int | None = None
     host_threads: int | None = None
-    # --grafana: the dynos and the exporter on fixed ports and every interface, for the compose
-    # stack's Prometheus; --show-page: print one page through the router first (make demo).
+    # --grafana: the dynos, the exporter and the drain receiver on fixed ports and the Docker
+    # bridge's address, for the compose stack's Prometheus (loadtests.compose); --show-page:
+    # print one page through the router first (make demo).
     grafana: bool = False
     show_page: bool = False
     # Each local dyno's share of CPU, in cores (loadtests.dyno_cpu): None sizes it to this
@@ -116,7 +126,7 @@ def check_drain(url: str) -> None:
 
 
 def locust_processes(
-    options: RunOptions, run_dir: Path, target: str, exporter_port: int
+    options: RunOptions, run_dir: Path, target: str, exporter: tuple[str, int]
 ) -> list[Process]:
     """Locust headless: one process, or a master and `workers` worker processes."""
     scenario = options.scenario
@@ -132,8 +142,8 @@ def locust_processes(
         "--scenario", scenario.test,
         "--scenario-users", str(scenario.users),
         "--scenario-duration", str(scenario.duration_s),
-        "--exporter-port", str(exporter_port),
-        "--exporter-address", "0.0.0.0" if options.grafana else "127.0.0.1",
+        "--exporter-port", str(exporter[1]),
+        "--exporter-address", exporter[0],
         "--final-json", str(run_dir / "locust_final.json"),
     ]  # fmt: skip
     if not options.workers:
@@ -184,11 +194,12 @@ def start_servers(
     stack: contextlib.ExitStack,
     scenario: Scenario,
     run_dir: Path,
-    exposed: bool = False,
+    exposed_on: str | None = None,
     cpu_cores: float | None = None,
 ):
     """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU),
-    the router and its drain; returns the router's URL, the dynos, the services and the drain."""
+    the router and its drain (with `exposed_on`, the dynos and the drain on that address and
+    the fixed ports); returns the router's URL, the dynos, the services and the drain."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
@@ -196,7 +207,7 @@ def start_servers(
     setup = SETUPS[scenario.setup]
     beside = services.start(stack, setup, run_dir, database.url)
     dynos = start_dynos(
-        setup, scenario.dynos, run_dir, database.url, beside.env, exposed, cpu_cores
+        setup, scenario.dynos, run_dir, database.url, beside.env, exposed_on, cpu_cores
     )
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
@@ -205,9 +216,7 @@ def start_servers(
     target = f"http://127.0.0.1:{router_port}"
     proxy.wait_until_http_ok(target)
     names = {dyno.address: dyno.name for dyno in dynos}
-    drain = logplex.start(
-        stack, run_dir, run_dir / router.ACCESS_LOG, names, EXPOSED_DRAIN_PORT if exposed else None
-    )
+    drain = logplex.start(stack, run_dir, run_dir / router.ACCESS_LOG, names, exposed_on)
     return target, dynos, beside, drain
 
 
@@ -221,10 +230,14 @@ def show_page(target: str) -> None:
 
 
 def run_locust(
-    stack: contextlib.ExitStack, options: RunOptions, run_dir: Path, target: str, port: int
+    stack: contextlib.ExitStack,
+    options: RunOptions,
+    run_dir: Path,
+    target: str,
+    exporter: tuple[str, int],
 ) -> None:
     """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
-    processes = locust_processes(options, run_dir, target, port)
+    processes = locust_processes(options, run_dir, target, exporter)
     for process in reversed(processes):
         stack.callback(process.stop)
     master = processes[0]
@@ -250,7 +263,7 @@ def dyno_cpu_cores(options: RunOptions) -> tuple[float | None, str | None]:
     if options.host or options.dyno_cpu == 0:
         return None, None
     try:
-        dyno_cpu.hierarchy()
+        dyno_cpu.remove_stale()
     except dyno_cpu.Unavailable as reason:
         return None, (
             f"dynos not CPU-capped ({reason}): each may use the whole machine, unlike a Heroku "
@@ -317,15 +330,27 @@ def run(options: RunOptions) -> Path:
     elif cpu_cores:
         sized = " (sized to this machine)" if options.dyno_cpu is None else ""
         print(f"Each dyno: {cpu_cores:g} of a core{sized}")
-    with contextlib.ExitStack() as stack:
+    exposed_on = None
+    if options.grafana:
+        exposed_on, not_on_bridge = compose.listen_address()
+        if not_on_bridge:
+            print(not_on_bridge)
+    # The lifeline stops what the run started should the runner die; stop_all, the last of
+    # the ordered stops, whatever an interrupt caught before it was handed to them.
+    with lifeline.held(run_dir / "lifeline.log"), contextlib.ExitStack() as stack:
+        stack.callback(stop_all)
         target, dynos, beside, drain = (
             (options.host, [], services.Services(env={}), None)
             if options.host
-            else start_servers(stack, scenario, run_dir, options.grafana, cpu_cores)
+            else start_servers(stack, scenario, run_dir, exposed_on, cpu_cores)
         )
         if options.show_page:
             show_page(target)
-        exporter_port = EXPOSED_EXPORTER_PORT if options.grafana else free_port()
+        exporter = (exposed_on, EXPOSED_EXPORTER_PORT) if exposed_on else ("127.0.0.1", free_port())
+        if exposed_on:
+            ports = {dyno.name: dyno.port for dyno in dynos}
+            files = compose.write_targets(compose.targets(ports, exporter[1], drain is not None))
+            stack.callback(compose.remove_targets, files)
         prom, no_prometheus = None, prometheus.NOT_FOR_HOST if options.host else None
         if not prometheus.binary():
             no_prometheus = prometheus.HOW_TO_INSTALL
@@ -333,7 +358,7 @@ def run(options: RunOptions) -> Path:
             prom = prometheus.RunPrometheus(
                 run_dir,
                 [d.address for d in dynos],
-                [f"127.0.0.1:{exporter_port}"],
+                [f"{exporter[0]}:{exporter[1]}"],
                 beside.scrape_jobs | ({"drain": [drain.address]} if drain else {}),
             )
             stack.callback(prom.stop)
@@ -358,7 +383,7 @@ def run(options: RunOptions) -> Path:
         cpu_before = {d.name: d.cpu_limit.use(d.process.pid) for d in dynos if d.cpu_limit}
         if outage:
             outage.begin()
-        run_locust(stack, options, run_dir, target, exporter_port)
+        run_locust(stack, options, run_dir, target, exporter)
         ended = time.time()
         cpu_use = dyno_cpu_use(dynos, cpu_before, ended - started)
         alerts = []

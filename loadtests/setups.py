@@ -11,7 +11,7 @@ import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 
-from loadtests.dyno_cpu import CpuLimit
+from loadtests.dyno_cpu import CpuLimit, cgroup_name
 from loadtests.processes import Process, free_port, python_module
 
 # The host name users reach the app by. The router forwards it, as Heroku's does, so
@@ -19,9 +19,11 @@ from loadtests.processes import Process, free_port, python_module
 # dyno at 127.0.0.1 directly.
 PUBLIC_HOST = "cce-example.herokuapp.com"
 LOCAL_HOSTS = "127.0.0.1,localhost"
-# Where the compose stack's Prometheus looks for a run (metrics/targets/app.json, locust.json,
-# drain.json: the run's own drain receiver stands where a host's `make drain` would).
+# Where the compose stack's Prometheus finds a --grafana run (the targets files the run writes,
+# loadtests.compose; the run's own drain receiver stands where a host's `make drain` would).
 EXPOSED_FIRST_APP_PORT = 8000
+# The name the stack's containers reach the host by (`extra_hosts: host-gateway`).
+CONTAINER_HOST = "host.docker.internal"
 EXPOSED_EXPORTER_PORT = 9646
 EXPOSED_DRAIN_PORT = 8088
 
@@ -119,14 +121,24 @@ class Dyno:
     process: Process
     # The dyno's share of CPU (loadtests.dyno_cpu); None where dynos share the machine's.
     cpu_limit: CpuLimit | None = None
+    # The address it listens on: loopback, or with --grafana the Docker bridge's.
+    host: str = "127.0.0.1"
 
     @property
     def address(self) -> str:
-        return f"127.0.0.1:{self.port}"
+        return f"{self.host}:{self.port}"
 
     @property
     def metrics_url(self) -> str:
         return f"http://{self.address}/metrics"
+
+
+def allowed_hosts(setup: Setup, exposed_on: str | None = None) -> str:
+    """A dyno's ALLOWED_HOSTS: the public host name if the set-up serves the page, loopback,
+    and with `exposed_on` the names the compose stack's Prometheus and the run's own use to
+    scrape it there (without them /metrics answers 400 to both)."""
+    allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
+    return f"{allowed},{exposed_on},{CONTAINER_HOST}" if exposed_on else allowed
 
 
 def start_dynos(
@@ -135,22 +147,22 @@ def start_dynos(
     run_dir: Path,
     database_url: str,
     extra_env: dict | None = None,
-    exposed: bool = False,
+    exposed_on: str | None = None,
     cpu_cores: float | None = None,
 ) -> list[Dyno]:
     """Starts `count` dynos of `setup` and waits until each answers; stops them all on failure.
 
-    `extra_env`: the run's own services (REDIS_URL, METRICS_DATABASE_URL). `exposed`: on
-    the ports metrics/targets/app.json lists (8000, 8001, ...) and on every interface, so the
+    `extra_env`: the run's own services (REDIS_URL, METRICS_DATABASE_URL). `exposed_on`: on
+    that address (the Docker bridge's, loadtests.compose) and ports 8000, 8001, ..., so the
     compose stack's Prometheus reaches them (`make loadtest GRAFANA=1`). `cpu_cores`: each
     dyno in a cgroup of its own capped at that share of a core, as a Heroku dyno is."""
-    allowed = LOCAL_HOSTS if not setup.page_set_up else f"{PUBLIC_HOST},{LOCAL_HOSTS}"
+    allowed = allowed_hosts(setup, exposed_on)
     # DYNO makes the app behave as on Heroku, where SECRET_KEY must be set: one per run.
     secret_key = secrets.token_urlsafe(50)
     dynos: list[Dyno] = []
     try:
         for index in range(1, count + 1):
-            port = EXPOSED_FIRST_APP_PORT + index - 1 if exposed else free_port()
+            port = EXPOSED_FIRST_APP_PORT + index - 1 if exposed_on else free_port()
             name = f"web.{index}"
             env = {
                 "DATABASE_URL": database_url,
@@ -165,8 +177,8 @@ def start_dynos(
                 **setup.env,
                 **(extra_env or {}),
             }
-            listen = "0.0.0.0" if exposed else "127.0.0.1"
-            cpu_limit = CpuLimit(f"cce-{run_dir.name}-{name}", cpu_cores) if cpu_cores else None
+            listen = exposed_on or "127.0.0.1"
+            cpu_limit = CpuLimit(cgroup_name(run_dir.name, name), cpu_cores) if cpu_cores else None
             try:
                 process = Process(
                     name, setup.command(port, listen), run_dir / f"{name}.log", env,
@@ -176,7 +188,7 @@ def start_dynos(
                 if cpu_limit:
                     cpu_limit.remove()
                 raise
-            dynos.append(Dyno(name, port, process, cpu_limit))
+            dynos.append(Dyno(name, port, process, cpu_limit, listen))
         for dyno in dynos:
             dyno.process.wait_until_http_ok(f"http://{dyno.address}/healthz")
     except BaseException:

@@ -5,6 +5,7 @@ the settings start on import, so the whole suite runs against a real server.
 """
 
 import io
+import os
 import shutil
 import socket
 import subprocess
@@ -22,6 +23,11 @@ from app.process import ROOT, free_port, running_app, stop, wait_for_http
 
 __all__ = ["ROOT", "free_port", "running_app", "wait_for_http"]
 
+# The committed rules and dashboards are built with the defaults; a developer's own build
+# settings (metrics/alerting/config.py) must not make them look out of date.
+for _build_setting in ("RUNBOOK_BASE_URL", "APP_JOBS"):
+    os.environ.pop(_build_setting, None)
+
 
 def require_binary(name: str, apt_package: str) -> str:
     """The binary's path. A missing one fails the test, never skips it, with the install hint
@@ -36,6 +42,21 @@ def database_url(settings_dict: dict) -> str:
     host = quote(settings_dict["HOST"], safe="") if settings_dict.get("HOST") else ""
     port = f":{settings_dict['PORT']}" if settings_dict.get("PORT") else ""
     return f"postgres://{settings_dict['USER']}@{host}{port}/{settings_dict['NAME']}"
+
+
+def metrics_as_mounted(folder: Path) -> Path:
+    """The compose stack's metrics/ folder as a user runs it: the same prometheus.yml, rules
+    and targets (a copy, so a test can add to it), and the secret files git ignores, made
+    from their tracked .example. Returns the folder; paths in prometheus.yml are relative."""
+    metrics = ROOT / "metrics"
+    mirror = folder / "metrics"
+    mirror.mkdir()
+    (mirror / "rules").symlink_to(metrics / "rules")
+    shutil.copytree(metrics / "targets", mirror / "targets")
+    shutil.copy(metrics / "prometheus.yml", mirror / "prometheus.yml")
+    for example in metrics.glob("*.example"):
+        shutil.copy(example, mirror / example.stem)
+    return mirror
 
 
 @contextmanager

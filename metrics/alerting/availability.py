@@ -1,6 +1,6 @@
 """Alerts on the app (and its database) not answering at all."""
 
-from metrics.alerting.config import Timing
+from metrics.alerting.config import APP_JOBS, Timing
 from metrics.alerting.rules import alert
 
 SUMMARY = "The app is down."
@@ -11,7 +11,7 @@ def rules(timing: Timing) -> list[dict]:
     # series, and absent() would fire forever where no local app is configured (Heroku only).
     scrape = alert(
         "AppDown",
-        'up{job=~"app|heroku-app"} == 0',
+        f'up{{job=~"{APP_JOBS}"}} == 0',
         timing.down_for,
         "critical",
         SUMMARY,

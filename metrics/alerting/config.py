@@ -6,12 +6,54 @@ evaluation interval), derived mechanically by `fast()` so the two never drift ap
 Durations are in seconds; `rules.duration()` writes them the Prometheus way ("5m").
 """
 
+import os
+import re
 from dataclasses import dataclass, fields, replace
 
-# runbook_url is derived from the alert name with this one base (see rules.runbook_url).
-RUNBOOK_BASE_URL = (
-    "https://github.com/connected-content-example/connected-content-example/blob/main/runbooks/"
-)
+# --- Settings of the build (`make rules VAR=...`; `make dashboards` reads the runbook base too) --
+
+# runbook_url is derived from the alert name with this one base (see rules.runbook_url). The
+# default is the compose stack's runbook server (docker-compose.observability.yml, service
+# `runbooks`, runbooks/ as plain text on 127.0.0.1:8089): it resolves wherever the stack that
+# sends the notifications runs. Give your own to link elsewhere, e.g. your repository's pages:
+# RUNBOOK_BASE_URL=https://github.com/OWNER/REPO/blob/main/runbooks/
+DEFAULT_RUNBOOK_BASE_URL = "http://localhost:8089/"
+
+# The scrape jobs that are the app (AppDown's `up` check): a load run's and metrics/prometheus.yml's
+# `app`, and `heroku-app` for a deployed one. A regex; give yours, e.g. APP_JOBS='app|myapp'.
+DEFAULT_APP_JOBS = "app|heroku-app"
+
+
+class BuildSettingError(ValueError):
+    """A malformed RUNBOOK_BASE_URL or APP_JOBS: the message names it."""
+
+
+def runbook_base_url(raw: str) -> str:
+    url = raw.strip() or DEFAULT_RUNBOOK_BASE_URL
+    if not re.fullmatch(r"https?://[^\s/]+(/\S*)?", url):
+        raise BuildSettingError(f"RUNBOOK_BASE_URL must be an http(s) URL, got {raw!r}")
+    return url if url.endswith("/") else url + "/"
+
+
+def app_jobs(raw: str) -> str:
+    jobs = raw.strip() or DEFAULT_APP_JOBS
+    try:
+        re.compile(jobs)
+    except re.error as error:
+        raise BuildSettingError(
+            f"APP_JOBS must be a regular expression ({error}), got {raw!r}"
+        ) from None
+    if '"' in jobs or "\\" in jobs:
+        raise BuildSettingError(f"APP_JOBS must be job names joined by |, got {raw!r}")
+    return jobs
+
+
+try:
+    RUNBOOK_BASE_URL = runbook_base_url(os.environ.get("RUNBOOK_BASE_URL", ""))
+    APP_JOBS = app_jobs(os.environ.get("APP_JOBS", ""))
+except BuildSettingError as error:
+    # Read on import by every entry point (make rules, make dashboards, a load run): one line.
+    raise SystemExit(f"error: {error}") from None
 
 # --- Thresholds (the same in both timings) -------------------------------------------------
 
@@ -71,6 +113,11 @@ LOADGEN_CPU_RATIO = 0.9
 # Redis is evicting, restarting or misconfigured, and the database carries the load again.
 CACHE_HIT_RATIO_MIN = 0.5
 
+# Heroku Redis connections at 80% of the plan's max-connections (its metrics log lines): the
+# same margin as DB_CONNECTIONS_WARNING_RATIO. On a plan with 18 connections that is 15:
+# one more dyno's worth of threads each holding a connection can reach the limit.
+REDIS_CONNECTIONS_WARNING_RATIO = 0.8
+
 
 # --- Windows and `for:` durations (NORMAL; FAST is derived) --------------------------------
 
@@ -110,6 +157,9 @@ class Timing:
     # Clients waiting for a PgBouncer server connection for 2 min: the pool is too small for
     # the load (a burst queues for milliseconds, not minutes).
     pooler_waiting_for: int = 120
+    # Redis connections near the limit for 5 min, as for the database: a deploy briefly
+    # doubling connections (old and new dynos) is normal; Heroku logs them every minute or so.
+    redis_connections_for: int = 300
 
 
 NORMAL = Timing(name="normal")

@@ -1,7 +1,7 @@
 """Export the store as Prometheus metric families (a custom collector, see store.py for why).
 
 Names follow ``heroku_<thing>_<unit>[_total]``; labels are only dyno, status, code, window,
-addon and source, each checked in labels.py.
+addon, source, protocol and tls_version, each checked in labels.py.
 """
 
 from collections.abc import Callable, Iterator
@@ -14,7 +14,7 @@ from prometheus_client.core import (
 )
 from prometheus_client.utils import floatToGoString
 
-from metrics.drain.lines import PGBOUNCER, POSTGRES
+from metrics.drain.lines import PGBOUNCER, POSTGRES, REDIS
 from metrics.drain.store import BUCKETS, MEMORY_KINDS, Histogram, Store
 
 _BUCKET_BOUNDS = [floatToGoString(b) for b in BUCKETS] + ["+Inf"]
@@ -95,16 +95,30 @@ def _families(store: Store, pg_plan_max_connections: int | None) -> list[Metric]
         for name, value in series.app.items():
             app[name].add_metric([dyno], value)
 
+    protocols = CounterMetricFamily(
+        "heroku_router_protocol_requests",
+        "Requests the Heroku router logged, whole app, by client protocol (http/https on the "
+        "legacy router; http1.1, http2.0 on Router 2.0) and TLS version (Router 2.0's "
+        'tls_version; "none" without TLS, "" on legacy lines).',
+        labels=["protocol", "tls_version"],
+    )
+    for (protocol, tls), count in sorted(store.protocols.items()):
+        protocols.add_metric([protocol, tls], count)
+
     postgres = _database_families("heroku_postgres", "Heroku Postgres", POSTGRES)
     pgbouncer = _database_families("heroku_pgbouncer", "Heroku's server-side PgBouncer", PGBOUNCER)
+    redis = _database_families("heroku_redis", "Heroku Redis", REDIS)
     for (addon, source), series in store.databases.items():
         for name, value in series.postgres.items():
             postgres[name].add_metric([addon, source], value)
         for name, value in series.pgbouncer.items():
             pgbouncer[name].add_metric([addon, source], value)
+        for name, value in series.redis.items():
+            redis[name].add_metric([addon, source], value)
 
-    families: list[Metric] = [requests, connect, service, *memory.values(), load, errors]
-    families += [*app.values(), *postgres.values(), *pgbouncer.values()]
+    families: list[Metric] = [requests, protocols, connect, service, *memory.values(), load]
+    families += [errors, *app.values(), *postgres.values(), *pgbouncer.values()]
+    families += redis.values()
     if pg_plan_max_connections is not None:
         families.append(
             GaugeMetricFamily(
@@ -142,6 +156,13 @@ def _line_families(store: Store) -> list[Metric]:
     )
     return [
         dynos,
+        _counter(
+            "heroku_logplex_messages_dropped",
+            "Log messages Logplex reported dropping before they reached this drain "
+            "(Error L10 output buffer overflow, L11-L13), by code.",
+            "code",
+            store.logplex_dropped,
+        ),
         _counter(
             "heroku_drain_lines_parsed", "Log lines read, by kind.", "kind", store.lines_parsed
         ),

@@ -2,6 +2,7 @@
 
 Anything that does not look like a dyno, a status, an error code or an add-on name is
 refused (the line is counted as unparsed), so paths, request ids or junk never become labels.
+The router's protocol and TLS version are mapped onto a fixed set ("other" for the rest).
 """
 
 import re
@@ -37,3 +38,26 @@ def addon(value: str) -> str | None:
 
 def sample_name(value: str) -> str | None:
     return value if _SAMPLE_NAME.match(value) else None
+
+
+# Router protocols: legacy router "http"/"https", Router 2.0 "http1.x"/"http2.0".
+PROTOCOLS = frozenset({"http", "https", "http1.0", "http1.1", "http2.0"})
+# Router 2.0's tls_version values that name a version ("unknown" on herokuapp.com domains).
+TLS_VERSIONS = frozenset({"tls1.2", "tls1.3", "unknown"})
+
+
+def protocol(value: str) -> str:
+    """The router's ``protocol=``, "" when absent, "other" when not one Heroku documents."""
+    if not value:
+        return ""
+    return value if value in PROTOCOLS else "other"
+
+
+def tls_version(tls: str, version: str) -> str:
+    """Router 2.0's ``tls=``/``tls_version=`` as one value: "none" for plain HTTP, the
+    version for TLS, "" on legacy lines (which carry neither field)."""
+    if not tls:
+        return ""
+    if tls == "false":
+        return "none"
+    return version if version in TLS_VERSIONS else "other"

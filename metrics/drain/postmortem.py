@@ -1,9 +1,10 @@
 """python -m metrics.drain.postmortem LOGFILE --out DIR: a saved log as a Prometheus TSDB block.
 
 Reads `heroku logs` output (``2026-11-26T21:00:00.123456+00:00 heroku[router]: at=info ...``)
-or a raw drain capture (octet-counted RFC 5424 lines), replays it through the receiver's own
-parsing and store on the log's clock, writes the series every ``--step`` seconds as
-OpenMetrics with timestamps, and turns that into blocks with
+or a raw drain capture (octet-counted RFC 5424 messages, read by their counts as the receiver
+reads a POST, so an L10 frame or a chunk without a newline costs nothing), replays it
+through the receiver's own parsing and store on the log's clock, writes the series every
+``--step`` seconds as OpenMetrics with timestamps, and turns that into blocks with
 ``promtool tsdb create-blocks-from openmetrics``. Point a Prometheus at DIR
 (``--storage.tsdb.path=DIR``, with a retention longer than the logs' age) and the dashboards
 show the test as it happened. Every series carries ``job`` and ``instance`` labels (default
@@ -22,7 +23,8 @@ from prometheus_client.utils import floatToGoString
 
 from metrics.drain import lines
 from metrics.drain.collector import collect_store
-from metrics.drain.records import epoch_seconds, from_any_line
+from metrics.drain.frames import is_octet_counted, split_frames
+from metrics.drain.records import epoch_seconds, from_any_line, from_syslog
 from metrics.drain.store import Limits, Store
 
 
@@ -34,14 +36,19 @@ def read_records(path: Path) -> tuple[list[tuple[float, str, str, str]], int]:
     """The file's records as (epoch seconds, source, process, message), in time order, and
     the number of lines that were not log records."""
     records, skipped = [], 0
-    with path.open(encoding="utf-8", errors="replace") as handle:
-        for line in handle:
-            record = from_any_line(line.rstrip("\r\n"))
-            seconds = epoch_seconds(record.timestamp) if record else None
-            if seconds is None:
-                skipped += 1 if line.strip() else 0
-                continue
-            records.append((seconds, record.source, record.process, record.message))
+    data = path.read_bytes()
+    if is_octet_counted(data):
+        messages, skipped = split_frames(data)
+        candidates = [from_syslog(message) for message in messages]
+    else:
+        text = data.decode("utf-8", "replace")
+        candidates = [from_any_line(line) for line in text.splitlines() if line.strip()]
+    for record in candidates:
+        seconds = epoch_seconds(record.timestamp) if record else None
+        if seconds is None:
+            skipped += 1
+            continue
+        records.append((seconds, record.source, record.process, record.message))
     records.sort(key=lambda r: r[0])  # stable: lines of one instant keep their order
     return records, skipped
 

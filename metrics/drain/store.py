@@ -53,14 +53,15 @@ class DynoSeries:
 
 
 class DatabaseSeries:
-    """The last samples of one Heroku Postgres database or its pooler."""
+    """The last samples of one Heroku Postgres database, its pooler or a Heroku Redis."""
 
-    __slots__ = ("last_seen", "postgres", "pgbouncer")
+    __slots__ = ("last_seen", "postgres", "pgbouncer", "redis")
 
     def __init__(self, now: float):
         self.last_seen = now
         self.postgres: dict[str, float] = {}
         self.pgbouncer: dict[str, float] = {}
+        self.redis: dict[str, float] = {}
 
 
 @dataclass
@@ -84,6 +85,11 @@ class Store:
     lines_parsed: dict[str, int] = field(default_factory=dict)  # kind -> lines
     lines_unparsed: dict[str, int] = field(default_factory=dict)  # kind -> lines
     lines_dropped: dict[str, int] = field(default_factory=dict)  # reason -> lines
+    # Router requests of the whole app by (protocol, tls_version): both from fixed sets
+    # (labels.py), so this never grows past a few dozen entries and needs no TTL.
+    protocols: dict[tuple[str, str], int] = field(default_factory=dict)
+    # Messages Logplex says it dropped before they reached the drain, by code (L10...).
+    logplex_dropped: dict[str, int] = field(default_factory=dict)
     _last_expiry: float | None = None
 
     # -- bookkeeping -------------------------------------------------------------------------
@@ -137,10 +143,11 @@ class Store:
 
     # -- updates, one per kind of line ------------------------------------------------------
 
-    def router(self, dyno, status, code, connect_s, service_s, now) -> bool:
+    def router(self, dyno, status, code, connect_s, service_s, protocol_tls, now) -> bool:
         series = self.dyno(dyno, now)
         if series is None:
             return False
+        self.protocols[protocol_tls] = self.protocols.get(protocol_tls, 0) + 1
         key = (status, code)
         series.requests[key] = series.requests.get(key, 0) + 1
         if connect_s is not None:
@@ -156,6 +163,9 @@ class Store:
             return False
         getattr(series, attribute).update(values)
         return True
+
+    def logplex_lost(self, code: str, messages: int) -> None:
+        self.logplex_dropped[code] = self.logplex_dropped.get(code, 0) + messages
 
     def dyno_error(self, dyno, code, now) -> bool:
         series = self.dyno(dyno, now)

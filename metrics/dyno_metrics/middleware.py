@@ -1,56 +1,72 @@
-"""django-prometheus's after-middleware, recording only the series we read.
+"""One middleware for every per-request series, placed first in MIDDLEWARE.
 
-The stock middleware updates about a dozen series per request (by transport, charset,
-body size, template...). Nothing in our dashboards or alerts reads those, and together
-they cost about 12% of throughput here (FACTS.md). This keeps django-prometheus's own
-metric objects and names, and records just the ones the contract lists: responses by
-status, view and method; latency by view and method; exceptions by type and view. The
-labelled children are looked up once per label set (views and statuses are few), not on
-every request.
+django-prometheus splits its work into a before- and an after-middleware, and its after one
+updates about a dozen series per request (by transport, charset, body size, template...) that
+nothing here reads: together they cost about 12% of throughput (FACTS.md). Each middleware
+layer also costs Django a call frame and its hooks. This keeps django-prometheus's own metric
+objects and names and records, in one layer, only the series the dashboards and alerts read:
+requests and responses before the middlewares, responses by status, view and method, latency
+by view and method, exceptions by type and view, and the router's queue time. The labelled
+children are resolved once per label set (views and statuses are few), then read from a dict.
+
+First in MIDDLEWARE, it sees every response Django returns: the 400 that Security- and
+CommonMiddleware give an unknown Host (the seed's first test) is counted with its status.
 """
 
-import functools
+import time
 
-from django_prometheus.middleware import PrometheusAfterMiddleware
-from django_prometheus.utils import Time, TimeSince
+from django_prometheus.middleware import Metrics
 
-# Views × statuses × methods stay in the dozens; the bound only guards against surprises.
-LABEL_SETS = 1024
+from dyno_metrics import queue_time
+
+# The methods django-prometheus labels by name; anything else is one label value, so a client
+# cannot grow the series.
+METHODS = frozenset(
+    ("GET", "HEAD", "POST", "PUT", "DELETE", "TRACE", "OPTIONS", "CONNECT", "PATCH")
+)
+UNNAMED_VIEW = "<unnamed view>"
 
 
-class LeanPrometheusAfterMiddleware(PrometheusAfterMiddleware):
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        self._responses = functools.lru_cache(LABEL_SETS)(
-            self.metrics.responses_by_status_view_method.labels
-        )
-        self._latency = functools.lru_cache(LABEL_SETS)(
-            self.metrics.requests_latency_by_view_method.labels
-        )
+class Children(dict):
+    """A labelled metric's children by label values, each looked up in the registry once."""
 
-    def process_request(self, request):
-        request.prometheus_after_middleware_event = Time()
+    def __init__(self, metric):
+        super().__init__()
+        self._metric = metric
 
-    def process_view(self, request, view_func, *view_args, **view_kwargs):
-        return None
+    def __missing__(self, label_values: tuple):
+        child = self[label_values] = self._metric.labels(*label_values)
+        return child
 
-    def process_template_response(self, request, response):
-        return response
 
-    def process_response(self, request, response):
-        method, view = self._method(request), self._get_view_name(request)
-        self._responses(status=str(response.status_code), view=view, method=method).inc()
-        self._observe_latency(request, view, method)
+def view_name(request) -> str:
+    match = getattr(request, "resolver_match", None)
+    return (match.view_name if match is not None else None) or UNNAMED_VIEW
+
+
+class MetricsMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+        metrics = Metrics.get_instance()
+        self._requests = metrics.requests_total
+        self._responses = metrics.responses_total
+        self._by_status = Children(metrics.responses_by_status_view_method)
+        self._latency = Children(metrics.requests_latency_by_view_method)
+        self._exceptions_by_type = Children(metrics.exceptions_by_type)
+        self._exceptions_by_view = Children(metrics.exceptions_by_view)
+
+    def __call__(self, request):
+        started = time.perf_counter()
+        self._requests.inc()
+        queue_time.observe(request.META.get("HTTP_X_REQUEST_START"), time.time())
+        response = self.get_response(request)
+        method = request.method if request.method in METHODS else "<invalid method>"
+        view = view_name(request)
+        self._by_status[str(response.status_code), view, method].inc()
+        self._latency[view, method].observe(time.perf_counter() - started)
+        self._responses.inc()
         return response
 
     def process_exception(self, request, exception):
-        view = self._get_view_name(request)
-        self.metrics.exceptions_by_type.labels(type=type(exception).__name__).inc()
-        self.metrics.exceptions_by_view.labels(view=view).inc()
-
-    def _observe_latency(self, request, view, method):
-        started = getattr(request, "prometheus_after_middleware_event", None)
-        if started is None:
-            self.metrics.requests_unknown_latency.inc()
-        else:
-            self._latency(view=view, method=method).observe(TimeSince(started))
+        self._exceptions_by_type[(type(exception).__name__,)].inc()
+        self._exceptions_by_view[(view_name(request),)].inc()

@@ -5,8 +5,6 @@ some proxies ``t=<microseconds>``. The unit is told by magnitude. A stamp that d
 parse, or lies in the future, is counted by reason and otherwise ignored.
 """
 
-import time
-
 from prometheus_client import Counter, Histogram
 
 # Queueing shows first as tens of milliseconds and becomes seconds at peak concurrency;
@@ -57,12 +55,3 @@ def observe(header: str | None, now: float) -> None:
         INVALID_STAMPS.labels("future").inc()
     else:
         REQUEST_QUEUE_SECONDS.observe(max(0.0, now - started))
-
-
-class RequestQueueTimeMiddleware:
-    def __init__(self, get_response):
-        self.get_response = get_response
-
-    def __call__(self, request):
-        observe(request.META.get("HTTP_X_REQUEST_START"), time.time())
-        return self.get_response(request)

@@ -1,5 +1,6 @@
 """Paths and a subprocess helper shared by the alerting tests (fixtures are in conftest.py)."""
 
+import os
 import subprocess
 from pathlib import Path
 
@@ -12,5 +13,8 @@ RUNBOOKS = REPO / "runbooks"
 __all__ = ["METRICS", "REPO", "RUNBOOKS", "free_port", "run"]
 
 
-def run(*args: str, cwd: Path = REPO) -> subprocess.CompletedProcess:
-    return subprocess.run(args, cwd=cwd, capture_output=True, text=True, timeout=60)
+def run(*args: str, cwd: Path = REPO, env: dict | None = None) -> subprocess.CompletedProcess:
+    """Runs a command to the end; `env` adds to this process's environment."""
+    return subprocess.run(
+        args, cwd=cwd, capture_output=True, text=True, timeout=60, env={**os.environ, **(env or {})}
+    )

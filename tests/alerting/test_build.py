@@ -71,3 +71,47 @@ def test_unwritable_output_is_a_one_line_error(tmp_path):
     assert result.returncode == 1
     assert result.stderr.startswith("error: cannot write rules to")
     assert "Traceback" not in result.stderr
+
+
+def test_rules_link_their_runbooks_under_the_base_url_the_build_is_given(tmp_path):
+    base = "https://github.com/you/your-app/blob/main/runbooks/"
+    result = run(
+        sys.executable, "-m", "metrics.alerting.build", "--out", str(tmp_path),
+        env={"RUNBOOK_BASE_URL": base, "APP_JOBS": "web|worker"},
+    )  # fmt: skip
+    assert result.returncode == 0, result.stderr
+    text = "".join(p.read_text() for p in tmp_path.glob("*.yml"))
+    links = [
+        line.split("runbook_url: ", 1)[1] for line in text.splitlines() if "runbook_url" in line
+    ]
+    assert links and all(link.startswith(base) and link.endswith(".md") for link in links)
+    assert 'up{job=~"web|worker"} == 0' in text
+
+
+@pytest.mark.parametrize(
+    ("setting", "value", "says"),
+    [
+        ("RUNBOOK_BASE_URL", "runbooks/", "RUNBOOK_BASE_URL must be an http(s) URL"),
+        ("APP_JOBS", "app(", "APP_JOBS must be a regular expression"),
+    ],
+)
+def test_a_bad_build_setting_is_one_line(tmp_path, setting, value, says):
+    result = run(
+        sys.executable, "-m", "metrics.alerting.build", "--out", str(tmp_path), env={setting: value}
+    )
+    lines = result.stderr.strip().splitlines()
+    assert result.returncode == 1 and len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"error: {says}"), lines
+    assert not list(tmp_path.glob("*.yml"))
+
+
+def test_the_default_runbook_base_is_the_compose_stacks_runbook_server():
+    import yaml
+
+    compose = yaml.safe_load((METRICS.parent / "docker-compose.observability.yml").read_text())
+    runbooks = compose["services"]["runbooks"]
+    assert "./runbooks:/usr/share/nginx/html:ro" in runbooks["volumes"]
+    (published,) = runbooks["ports"]
+    host, port, _ = published.split(":")
+    assert host == "127.0.0.1"
+    assert f"http://localhost:{port}/" == config.DEFAULT_RUNBOOK_BASE_URL

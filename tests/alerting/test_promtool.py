@@ -3,12 +3,16 @@
 import sys
 
 from tests.alerting.alerting_support import METRICS, REPO, run
+from tests.conftest import metrics_as_mounted
 
 
-def test_prometheus_config_is_valid(promtool):
-    result = run(promtool, "check", "config", "metrics/prometheus.yml")
+def test_prometheus_config_is_valid(promtool, tmp_path):
+    # promtool checks that the token files exist: git ignores them, so they are made here
+    # from their .example as a user makes them.
+    result = run(promtool, "check", "config", "prometheus.yml", cwd=metrics_as_mounted(tmp_path))
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "7 rule files found" in result.stdout
+    rule_files = len(list((METRICS / "rules").glob("*.yml")))
+    assert f"{rule_files} rule files found" in result.stdout
 
 
 def test_committed_rules_are_valid(promtool):

@@ -64,7 +64,7 @@ def test_every_mounted_file_exists(config):
 
 def test_images_are_pinned_and_grafana_is_closed(config):
     images = re.findall(r"^\s+image: (\S+)$", config, re.MULTILINE)
-    assert len(images) == 5
+    assert len(images) == 6  # one per service
     # A full version, optionally with a variant (python:3.11.11-slim-bookworm): never "latest".
     assert all(re.search(r":v?\d+\.\d+\.\d+(-[a-z0-9.-]+)?$", image) for image in images), images
     assert 'GF_AUTH_ANONYMOUS_ENABLED: "false"' in config
@@ -83,23 +83,46 @@ def test_provisioning_matches_the_compose_mounts(config):
     assert f"{PROVISIONING}:/etc/grafana/provisioning:ro" in config
 
 
-def test_every_scrape_job_reads_a_target_file_that_exists():
-    """The compose Prometheus (metrics/ mounted at /etc/prometheus) scrapes every contract job
-    and `postgres`; each file_sd file exists beside it as a list of target groups. promtool
-    only warns about a missing one."""
+def test_every_scrape_job_reads_target_files_that_list_nothing_until_you_add_it():
+    """The compose Prometheus (metrics/ mounted at /etc/prometheus) scrapes every contract job,
+    `postgres` and the stack's own receiver (`drain-stack`, as job "drain"). Each job's own file
+    exists beside it as an empty list of target groups, so nothing is down on a fresh stack;
+    the run-*.json files are a --grafana run's (loadtests.compose), git-ignored."""
     metrics = REPO / "metrics"
     config = yaml.safe_load((metrics / "prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in config["scrape_configs"]}
     contract = {"app", "locust", "heroku-app", "drain", "alertmanager", "prometheus"}
-    assert set(jobs) == contract | {"postgres"}
-    targets = {}
-    for name, job in jobs.items():
+    assert set(jobs) == contract | {"postgres", "drain-stack"}
+    run_files = []
+    for job in jobs.values():
         for sd in job.get("file_sd_configs", []):
             for file in sd["files"]:
-                groups = json.loads((metrics / file).read_text())
-                assert isinstance(groups, list), file
-                assert all(isinstance(group["targets"], list) for group in groups), file
-                targets[name] = [t for group in groups for t in group["targets"]]
-    # The receiver's default port, in the stack (`--profile drain`) or on the host.
-    assert targets["drain"] == ["drain:8088", "host.docker.internal:8088"]
-    assert targets["postgres"] == []  # until the postgres-exporter profile is on
+                if Path(file).name.startswith("run-"):
+                    run_files.append(file)
+                    continue
+                assert json.loads((metrics / file).read_text()) == [], file
+    assert sorted(run_files) == ["targets/run-app.json", "targets/run-drain.json",
+                                 "targets/run-locust.json"]  # fmt: skip
+    assert jobs["drain-stack"]["relabel_configs"] == [
+        {"target_label": "job", "replacement": "drain"}
+    ]
+
+
+def git_ignored(path: str) -> bool:
+    return (
+        subprocess.run(["git", "check-ignore", "-q", path], cwd=REPO, check=False).returncode == 0
+    )
+
+
+def test_secrets_come_from_files_git_ignores_beside_a_tracked_example(config):
+    tracked = subprocess.run(
+        ["git", "ls-files", "metrics"], cwd=REPO, capture_output=True, text=True, check=True
+    ).stdout.split()
+    for secret in ("metrics/heroku_metrics_token", "metrics/drain_metrics_token"):
+        assert git_ignored(secret) and secret not in tracked, secret
+        assert f"{secret}.example" in tracked, secret
+        name = Path(secret).name
+        assert f"credentials_file: {name}" in (REPO / "metrics" / "prometheus.yml").read_text()
+    assert git_ignored("metrics/targets/run-app.json")
+    # The stack's receiver can be given its /metrics token, like one run on the host.
+    assert "DRAIN_METRICS_TOKEN: ''" in config or "DRAIN_METRICS_TOKEN: ${" in config

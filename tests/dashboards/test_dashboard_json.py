@@ -13,6 +13,7 @@ from grafana_foundation_sdk.models.dashboard import Dashboard
 from dashboards.build import JSON_DIR, rendered
 from dashboards.grafana import RUN_ANNOTATION_EXTRA
 from dashboards.panels import DASHBOARDS, expand
+from metrics.alerting.config import RUNBOOK_BASE_URL
 from metrics.alerting.rules import runbook_url
 
 REPO = Path(__file__).resolve().parents[2]
@@ -79,14 +80,18 @@ def test_every_panel_and_query_reads_the_datasource_variable(name):
         assert annotation["datasource"] == wanted
 
 
-def test_variables_select_scenario_and_dyno():
+def test_variables_select_scenario_job_and_dyno():
     models = {model["uid"]: model for model in committed().values()}
 
     def variable(uid, name):
         return next(v for v in models[uid]["templating"]["list"] if v["name"] == name)
 
     assert variable("cce-loadtest", "scenario")["query"] == "label_values(locust_users, scenario)"
-    assert variable("cce-app", "dyno")["query"] == "label_values(app_info, dyno)"
+    assert variable("cce-app", "job")["query"] == "label_values(app_info, job)"
+    assert variable("cce-app", "dyno")["query"] == 'label_values(app_info{job=~"$job"}, dyno)'
+    # "All" jobs are the listed ones (Grafana's own), not `.*`, which would take in Locust's
+    # and Prometheus's own process_cpu_seconds_total.
+    assert not variable("cce-app", "job").get("allValue")
     heroku_dyno = "label_values(heroku_router_requests_total, dyno)"
     assert variable("cce-heroku", "dyno")["query"] == heroku_dyno
 
@@ -94,9 +99,16 @@ def test_variables_select_scenario_and_dyno():
         return [t["expr"] for p in models[uid]["panels"] for t in p.get("targets", [])]
 
     assert all('scenario=~"$scenario"' in expr for expr in exprs("cce-loadtest"))
-    # Every per-dyno Heroku series is filtered by the variable; the database's are per add-on.
-    per_dyno = [e for e in exprs("cce-heroku") if "heroku_postgres" not in e and "ALERTS" not in e]
-    per_dyno = [e for e in per_dyno if "heroku_pgbouncer" not in e]
+    # No job name is written into a panel: the app is scraped under a job of the user's naming.
+    # (PostgreSQL's and PgBouncer's own series are the same from whichever job reads them.)
+    app_exprs = [e for e in exprs("cce-app") if 'dyno=~"$dyno"' in e or e.startswith("job:")]
+    assert app_exprs and all('job=~"$job"' in expr for expr in app_exprs), app_exprs
+    assert not any('job="' in expr for uid in models for expr in exprs(uid))
+    # Every per-dyno Heroku series is filtered by the variable; the database's and Redis' are
+    # per add-on, the router's protocol counter is for the whole app (it has no dyno label).
+    per_add_on = ("heroku_postgres", "heroku_pgbouncer", "heroku_redis", "ALERTS")
+    whole_app = "heroku_router_protocol_requests"
+    per_dyno = [e for e in exprs("cce-heroku") if not any(n in e for n in (*per_add_on, whole_app))]
     assert per_dyno and all('dyno=~"$dyno"' in expr for expr in per_dyno)
 
 
@@ -116,7 +128,8 @@ def test_every_panel_says_healthy_failing_and_links_existing_runbooks():
             assert set(panel.runbooks) <= alerts, panel.title
             for name in panel.runbooks:
                 assert f"]({runbook_url(name)})" in text
-    links = set(re.findall(r"/runbooks/(\w+)\.md", json.dumps(committed())))
+    base = re.escape(RUNBOOK_BASE_URL)
+    links = set(re.findall(rf"{base}(\w+)\.md", json.dumps(committed())))
     assert len(links) >= 9
     assert {"HerokuRequestTimeouts", "HerokuConnectionsClosed", "HerokuMemoryOverQuota"} <= links
     assert [name for name in links if not (REPO / "runbooks" / f"{name}.md").exists()] == []

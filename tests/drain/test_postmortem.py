@@ -8,6 +8,7 @@ from metrics.drain.frames import frame
 from metrics.drain.postmortem import OpenMetricsBuffer, read_records, replay
 from metrics.drain.store import Limits
 from tests.conftest import ROOT, prometheus_over, require_binary
+from tests.drain.corpus import SAMPLES
 from tests.drain.helpers import (
     fixture_messages,
     prometheus_query,
@@ -70,14 +71,14 @@ def test_a_raw_drain_capture_replays_to_the_same_series(tmp_path):
     capture = tmp_path / "drain.capture"
     capture.write_bytes(b"".join(frame(message) for message in fixture_messages()))
     records, skipped = read_records(capture)
-    assert (len(records), skipped) == (20, 0)
+    assert (len(records), skipped) == (21, 0)
     buffer = OpenMetricsBuffer({"job": "drain", "instance": "postmortem"})
     replay(records, 15.0, Limits(), None, buffer)
     out = tmp_path / "drain.om"
     with out.open("w") as handle:
         buffer.write(handle)
     text = out.read_text()
-    # All 20 records fall in one 15 s step: 21:00:00..21:00:06 are sampled at 21:00:15.
+    # All 21 records fall in one 15 s step: 21:00:00..21:00:06 are sampled at 21:00:15.
     at = datetime(2026, 11, 26, 21, 0, 15, tzinfo=UTC).timestamp()
     assert (
         'heroku_router_requests_total{code="H12",dyno="web.1",instance="postmortem",'
@@ -103,3 +104,18 @@ def test_missing_logfile_is_a_one_line_error(tmp_path):
     )
     assert result.returncode == 1
     assert result.stderr == f"postmortem: error: {tmp_path / 'nope.log'}: no such file\n"
+
+
+def test_a_capture_is_read_by_its_octet_counts_like_a_post(tmp_path):
+    """The L10 batch of the corpus, saved as a capture: the frame after the L10 one, which has
+    no newline before it, is replayed too."""
+    (l10_batch,) = [s for s in SAMPLES if s.name == "influxdb drain fixture: L10 overflow batch"]
+    capture = tmp_path / "drain.capture"
+    capture.write_bytes(l10_batch.body)
+    records, skipped = read_records(capture)
+    assert skipped == 0
+    assert [(source, process) for _, source, process, _ in records] == [
+        ("heroku", "web.1"),
+        ("heroku", "web.1"),
+        ("heroku", "logplex"),
+    ]

@@ -81,6 +81,30 @@ def test_postgres_and_pgbouncer_samples_are_gauges_by_addon(fed):
     assert value(fed, "heroku_pgbouncer_server_idle_connections", **pool) == 7
 
 
+def test_heroku_redis_samples_are_gauges_by_addon(fed):
+    redis = {"addon": "redis-curved-12345", "source": "REDIS"}
+    assert value(fed, "heroku_redis_active_connections", **redis) == 4
+    assert value(fed, "heroku_redis_max_connections", **redis) == 18
+    assert value(fed, "heroku_redis_hit_ratio", **redis) == 0.97561
+    assert value(fed, "heroku_redis_evicted_keys", **redis) == 3
+    assert value(fed, "heroku_redis_memory_bytes", **redis) == 5116080
+
+
+def test_router_protocols_are_counted_for_the_whole_app(fed):
+    protocols = {
+        (dict(labels)["protocol"], dict(labels)["tls_version"]): count
+        for (name, labels), count in fed.items()
+        if name == "heroku_router_protocol_requests_total"
+    }
+    # Legacy lines say http/https; Router 2.0 lines say http1.1 with their TLS version.
+    assert protocols == {
+        ("https", ""): 6,
+        ("http1.1", "tls1.3"): 1,
+        ("http1.1", "none"): 1,
+        ("http1.1", "unknown"): 1,
+    }
+
+
 def test_app_sample_lines_become_per_dyno_gauges(fed):
     assert value(fed, "heroku_app_waitress_queue_depth", dyno="web.1") == 3
     assert value(fed, "heroku_app_waitress_queue_depth", dyno="web.2") == 0
@@ -102,12 +126,13 @@ def test_receiver_counts_what_it_read(fed):
         "dyno_error": 1,
         "postgres": 1,
         "pgbouncer": 1,
+        "redis": 1,
         "app": 2,
     }
     # "Process running", an access log line and a state change: read past, counted.
     assert value(fed, "heroku_drain_lines_unparsed_total", kind="other") == 3
     assert value(fed, "heroku_drain_batches_received_total") == 1
-    assert value(fed, "heroku_drain_frames_received_total") == 20
+    assert value(fed, "heroku_drain_frames_received_total") == 21
     assert value(fed, "heroku_drain_frames_malformed_total") == 0
     assert value(fed, "heroku_drain_batches_count_mismatch_total") == 0
     assert value(fed, "heroku_drain_dynos") == 3  # web.1, web.2 and the router's "" dyno

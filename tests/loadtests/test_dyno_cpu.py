@@ -3,21 +3,24 @@
 import argparse
 import json
 import os
+import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
 from loadtests import dyno_cpu
 from loadtests.processes import Process
 
-# Spins for two seconds of wall time, then says how much CPU it got.
+# Spins for two seconds of wall time, then says how much CPU it got, and in which cgroups it
+# ran from its start.
 BUSY = """
 import json, time
+cgroups = open("/proc/self/cgroup").read()
 start = time.monotonic()
 while time.monotonic() - start < 2:
     pass
-print(json.dumps({"cpu_s": time.process_time(), "wall_s": time.monotonic() - start}))
+print(json.dumps({"cpu_s": time.process_time(), "wall_s": time.monotonic() - start,
+                  "cgroups": cgroups}))
 """
 
 
@@ -34,10 +37,10 @@ def limit(request):
 def test_a_capped_process_gets_at_most_its_share_and_is_throttled(limit, tmp_path):
     log = tmp_path / "busy.log"
     busy = Process("busy", [sys.executable, "-c", BUSY], log, cpu_limit=limit)
-    assert limit.path.name in Path(f"/proc/{busy.pid}/cgroup").read_text()
     assert busy.wait(timeout=30) == 0
     busy.stop()
     used = json.loads(log.read_text())
+    assert limit.path.name in used["cgroups"]
     # The kernel enforces the quota as an upper bound: a busy loop would take a whole core.
     assert used["cpu_s"] / used["wall_s"] <= 0.2 * 1.25, used
     use = limit.use(busy.pid)
@@ -47,6 +50,27 @@ def test_a_capped_process_gets_at_most_its_share_and_is_throttled(limit, tmp_pat
 def test_the_cgroup_is_gone_after_its_process(limit):
     limit.remove()
     assert not limit.path.exists()
+
+
+def test_a_run_removes_the_empty_cgroups_of_runners_that_are_gone(limit):
+    gone = subprocess.Popen(["true"])  # a runner that has exited
+    gone.wait()
+    root = dyno_cpu.hierarchy().root
+    made = {
+        "stale": root / f"cce-{gone.pid}-20260101T000000Z-test5-web.1",
+        "running": root / dyno_cpu.cgroup_name("20260101T000000Z-test5", "web.1"),
+    }
+    for path in made.values():
+        path.mkdir()
+    try:
+        removed = dyno_cpu.remove_stale()
+        assert made["stale"].name in removed and not made["stale"].exists()
+        # This runner's own, and cgroups not named by a runner (the fixture's), stay.
+        assert made["running"].exists() and limit.path.exists()
+    finally:
+        for path in made.values():
+            if path.exists():
+                path.rmdir()
 
 
 def test_the_share_follows_how_long_this_machine_takes_for_the_same_python():

@@ -50,6 +50,9 @@ def plan(*args: str) -> subprocess.CompletedProcess:
         (("--dynos", "2", "--threads", "8"), 0, "= 18 ≤ limit 20: fits"),
         (("--dynos", "4", "--threads", "5", "--limit", "20"), 1, "= 24 > limit 20: does not fit"),
         (("--dynos", "10", "--threads", "8", "--pool-size", "15"), 0, "15 server connections"),
+        # Heroku's Django sample: 3 gunicorn workers × 5 threads, each process its collector.
+        (("--dynos", "1", "--threads", "5", "--workers", "3"), 0, "= 18 ≤ limit 20: fits"),
+        (("--dynos", "2", "--threads", "5", "--workers", "3"), 1, "= 36 > limit 20"),
         (("--dynos", "0", "--threads", "8"), 2, "argument --dynos: must be a whole number"),
         (("--threads", "8"), 2, "the following arguments are required: --dynos"),
     ],
@@ -61,27 +64,46 @@ def test_make_plan_answers_in_one_line_with_its_exit_status(args, status, says):
     assert len(output) == 1 and says in output[0], output
 
 
-def test_make_plan_sizes_from_the_best_run_a_sized_dyno_served(tmp_path):
-    def run(name: str, rpm: int, p95_ms: float, cores: float | None, dynos: int = 1) -> None:
+def test_make_plan_sizes_a_dyno_by_what_its_cpu_share_serves_never_by_offered_load(tmp_path):
+    def run(name: str, rpm: int, cores: float | None, ms: float | None, sized=True, **more):
         (tmp_path / name).mkdir()
-        cpu = {"cores": cores, "sized_to_host": name.startswith("sized")}
+        cpu = {"cores": cores, "sized_to_host": sized, "ms_per_request": ms}
         summary = {
-            "setup": "waitress", "dynos": dynos, "error_rate": 0.0,
-            "requests_per_minute": rpm, "p95_ms": p95_ms, "dyno_cpu": cpu,
-        }  # fmt: skip
+            "setup": "waitress", "dynos": 1, "error_rate": 0.0, "p95_ms": 40,
+            "requests": 50_000, "requests_per_minute": rpm, "dyno_cpu": cpu,
+        } | more  # fmt: skip
         (tmp_path / name / "summary.json").write_text(json.dumps(summary))
 
-    run("uncapped-test5", 60_000, 40, None)  # the laptop, not a dyno
-    run("by-hand-test5", 30_000, 40, 0.5)  # a bigger dyno than the machine's sized one
-    run("sized-test6", 28_000, 18_000, 0.25)  # saturated: the queue set the figure
-    run("sized-test7", 37_000, 900, 0.25, dynos=2)  # 18,500 per dyno
-    run("sized-test5", 18_000, 160, 0.25)
+    # `make demo` alone: a light load (3,740 req/min) on a dyno that used a fraction of its
+    # share says nothing of what the dyno could serve; its CPU per request does.
+    run("demo", 3_740, 0.25, 0.6)  # 0.25 core / 0.6 ms = 25,000 req/min
+    run("test6", 24_000, 0.25, 0.5)  # saturated: 30,000 req/min of CPU
+    run("test7", 37_000, 0.25, 0.75, dynos=2)  # 20,000
+    run("uncapped", 60_000, None, 0.4, sized=False)  # the laptop, not a dyno
+    run("by-hand", 30_000, 0.5, 0.5, sized=False)  # another size of dyno
+    run("gunicorn", 9_000, 0.25, 1.0, setup="gunicorn-sync")
+    run("short", 500, 0.25, 5.0, requests=200)  # the scrapes' CPU more than requests'
     done = plan(
         "--dynos", "2", "--threads", "8", "--target-rpm", "60000", "--runs-dir", str(tmp_path)
-    )
+    )  # fmt: skip
     assert done.returncode == 0, done.stderr
-    assert "at 18,500 req/min per dyno (runs/sized-test7) needs 4 dyno(s)" in done.stdout
-    assert "more than the 2 the connection limit allows: add a pooler" in done.stdout
+    assert (
+        "at 25,000 req/min per dyno (its CPU share over its CPU per request, median of 3 run(s))"
+        in done.stdout
+    )
+    assert (
+        "needs 3 dyno(s), more than the 2 the connection limit allows: add a pooler" in done.stdout
+    )
+
+
+def test_make_plan_counts_redis_connections_when_the_app_uses_the_cache():
+    fits = plan("--dynos", "2", "--threads", "8", "--redis-limit", "20")
+    assert (
+        fits.returncode == 0
+        and "redis budget: 2 dyno(s) × 8 connections = 16 ≤ limit 20" in fits.stdout
+    )
+    over = plan("--dynos", "2", "--threads", "5", "--workers", "3", "--redis-limit", "20")
+    assert over.returncode == 1 and "= 30 > limit 20: does not fit" in over.stdout, over.stdout
 
 
 def test_redis_stopped_mid_test9_falls_back_fires_the_alert_and_recovers(runs_root):
