@@ -10,6 +10,9 @@ STAMP := $(VENV)/.installed
 SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 	chromium:chromium docker-compose:docker-compose pgbouncer:pgbouncer redis-server:redis-server
 
+# Two hosts on one machine for the distributed-mode test (network namespaces, a veth pair).
+SYSTEM_PACKAGES += ip:iproute2 nsenter:util-linux
+
 .PHONY: help demo loadtest loadtest-results plan dashboards test lint format venv system-packages db-start db-stop drain rules benchmarks clean
 
 help:

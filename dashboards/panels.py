@@ -23,6 +23,8 @@ ROUTER = "router"  # observations only when a router stamps X-Request-Start
 DRAIN = "drain"  # a log-drain receiver fed by a Heroku app, scraped (metrics/drain)
 CACHE = "cache"  # the app runs with REDIS_URL: the page cache's series exist
 POOLER = "pooler"  # a PgBouncer's pools exporter is scraped as job pgbouncer (test 4b)
+WAITRESS = "waitress"  # the app is served by Waitress (python -m app.serve): waitress_* exist
+GUNICORN = "gunicorn"  # served by gunicorn with -c python:dyno_metrics.gunicorn: gunicorn_*
 
 Kind = Literal["stat", "timeseries", "table"]
 
@@ -413,11 +415,19 @@ REQUESTS_PANELS = (
 )
 
 
+WAITRESS_ONLY = (
+    " Waitress only (python -m app.serve): empty under gunicorn, which has no such thread pool "
+    "or queue; its workers show on the gunicorn panels below, the backlog on both servers'."
+)
+ON_WAITRESS = frozenset({WAITRESS})
+ON_GUNICORN = frozenset({GUNICORN})
+
 WAITRESS_PANELS = (
     Panel(
         title="Dyno CPU",
         kind="timeseries",
-        what="CPU the app process of each dyno uses, in cores (process_cpu_seconds_total). A "
+        what="CPU the app process of each dyno uses, in cores (process_cpu_seconds_total; "
+        "under gunicorn the arbiter's and all its workers', dyno_metrics/process_tree.py). A "
         "local dyno is capped at a share of a core as a Heroku dyno is (sized to the machine, "
         "0.25 to 0.35, unless --dyno-cpu says otherwise, loadtests/dyno_cpu.py); the run's "
         "summary gives the share and the CPU per request.",
@@ -437,12 +447,13 @@ WAITRESS_PANELS = (
     Panel(
         title="Waitress threads busy vs configured",
         kind="timeseries",
-        what="Worker threads running a request now, against the threads configured.",
+        what="Worker threads running a request now, against the threads configured."
+        + WAITRESS_ONLY,
         healthy="busy below configured most of the time.",
         failing="busy pinned at configured: every thread works and new requests queue.",
         queries=(
-            Query(f"waitress_threads_busy{{{APP_TARGET}}}", "{{dyno}} busy"),
-            Query(f"waitress_threads{{{APP_TARGET}}}", "{{dyno}} configured"),
+            Query(f"waitress_threads_busy{{{APP_TARGET}}}", "{{dyno}} busy", ON_WAITRESS),
+            Query(f"waitress_threads{{{APP_TARGET}}}", "{{dyno}} configured", ON_WAITRESS),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -450,22 +461,27 @@ WAITRESS_PANELS = (
     Panel(
         title="Waitress queue depth",
         kind="timeseries",
-        what="Requests accepted by Waitress and waiting for a free thread.",
+        what="Requests accepted by Waitress and waiting for a free thread." + WAITRESS_ONLY,
         healthy="0, with short blips.",
         failing="growing for the whole run (test 6's peak concurrency): latency follows.",
-        queries=(Query(f"waitress_queue_depth{{{APP_TARGET}}}", "{{dyno}} queued"),),
+        queries=(Query(f"waitress_queue_depth{{{APP_TARGET}}}", "{{dyno}} queued", ON_WAITRESS),),
         unit="short",
         runbooks=("RequestQueueing",),
     ),
     Panel(
         title="Waitress connections vs connection_limit",
         kind="timeseries",
-        what="Client connections Waitress holds open, against its connection_limit.",
+        what="Client connections Waitress holds open, against its connection_limit."
+        + WAITRESS_ONLY,
         healthy="well under the limit (the router pools connections).",
         failing="flat at the limit: Waitress stops accepting and clients time out.",
         queries=(
-            Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open"),
-            Query(f"waitress_connection_limit{{{APP_TARGET}}}", "{{dyno}} connection_limit"),
+            Query(f"waitress_connections{{{APP_TARGET}}}", "{{dyno}} open", ON_WAITRESS),
+            Query(
+                f"waitress_connection_limit{{{APP_TARGET}}}",
+                "{{dyno}} connection_limit",
+                ON_WAITRESS,
+            ),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -475,8 +491,8 @@ WAITRESS_PANELS = (
         kind="timeseries",
         what="Time from the router stamping X-Request-Start to the app reading the request.",
         healthy="milliseconds.",
-        failing="seconds: requests wait in the router or the socket backlog before Waitress "
-        "reads them (near 30 s the router answers 503).",
+        failing="seconds: requests wait in the router or the socket backlog before the "
+        "server reads them (near 30 s the router answers 503).",
         queries=tuple(
             Query(
                 _target_quantile(q, "http_request_queue_seconds", "le"),
@@ -486,6 +502,46 @@ WAITRESS_PANELS = (
             for q in (0.5, 0.95)
         ),
         unit="s",
+        runbooks=("RequestQueueing",),
+    ),
+)
+
+
+GUNICORN_PANELS = (
+    Panel(
+        title="gunicorn requests running vs limit",
+        kind="timeseries",
+        what="Requests gunicorn's workers run now, summed over a dyno's workers (server "
+        "hooks; the scrape itself counts one), against what they can run at once: one per "
+        "sync worker, `--threads` per gthread worker, `--worker-connections` per gevent "
+        "worker; and the live workers. gunicorn with `-c python:dyno_metrics.gunicorn` only: "
+        "empty under Waitress, whose threads are on the Waitress panels.",
+        healthy="running below the limit most of the time.",
+        failing="running pinned at the limit (tests 2 and 3: the one sync worker always "
+        "busy): new connections wait in the listen backlog, unseen by the app.",
+        queries=(
+            Query(f"gunicorn_requests_active{{{APP_TARGET}}}", "{{dyno}} running", ON_GUNICORN),
+            Query(f"gunicorn_requests_limit{{{APP_TARGET}}}", "{{dyno}} limit", ON_GUNICORN),
+            Query(f"gunicorn_workers{{{APP_TARGET}}}", "{{dyno}} workers", ON_GUNICORN),
+        ),
+        unit="short",
+        runbooks=("RequestQueueing",),
+    ),
+    Panel(
+        title="Listen backlog vs limit",
+        kind="timeseries",
+        what="Connections the kernel accepted on the server's listen socket that no worker "
+        "or Waitress thread has taken yet (Linux TCP_INFO; every worker's socket under "
+        "gunicorn's reuse_port), against the backlog. "
+        "Both servers: for gunicorn's sync workers this is where requests queue.",
+        healthy="0, with short blips.",
+        failing="above 0 for long (test 3: gunicorn's one sync worker, thousands of users), "
+        "at the limit the kernel drops new connections; the router's queue time grows.",
+        queries=(
+            Query(f"listen_queue_depth{{{APP_TARGET}}}", "{{dyno}} waiting"),
+            Query(f"listen_queue_limit{{{APP_TARGET}}}", "{{dyno}} backlog"),
+        ),
+        unit="short",
         runbooks=("RequestQueueing",),
     ),
 )
@@ -681,6 +737,7 @@ APP_AND_DATABASE = Dashboard(
     rows=(
         Row("Requests", REQUESTS_PANELS),
         Row("Waitress", WAITRESS_PANELS),
+        Row("gunicorn, and the listen backlog", GUNICORN_PANELS),
         Row("Database", DATABASE_PANELS),
         Row("Redis page cache", CACHE_PANELS),
         Row("PgBouncer", POOLER_PANELS),

@@ -21,9 +21,11 @@ from dashboards.panels import (
     DASHBOARDS,
     DRAIN,
     FAILURES,
+    GUNICORN,
     POOLER,
     ROUTER,
     RULES,
+    WAITRESS,
     Panel,
     expand,
 )
@@ -46,6 +48,8 @@ NEEDS_TEXT = {
     DRAIN: "a Heroku app's log drain read by the receiver (metrics/drain), scraped as job drain",
     CACHE: "the app running with REDIS_URL (the Redis page cache)",
     POOLER: "a PgBouncer whose pools are scraped as job pgbouncer (test 4b)",
+    WAITRESS: "the app served by Waitress (python -m app.serve)",
+    GUNICORN: "the app served by gunicorn with -c python:dyno_metrics.gunicorn (tests 2 to 4)",
 }
 
 STYLE = """

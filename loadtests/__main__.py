@@ -1,14 +1,18 @@
-"""Runs the seed's load tests: python -m loadtests run --test N | results | demo
+"""Runs the seed's load tests: python -m loadtests run --test N | worker | results | demo
 
     python -m loadtests run --test N [--scale F] [--duration S] [--users N] [--host URL]
                                      [--workers N] [--runs-dir DIR]
                                      [--redis-outage START:END] [--dynos N --threads N]
                                      [--grafana] [--dyno-cpu CORES] [--drain URL]
+                                     [--remote-workers N [--master-bind ADDR:PORT]
+                                      [--workers-wait S]]
+    python -m loadtests worker --master HOST[:PORT] [--processes N]
     python -m loadtests results [--duration S] [--fixes]
     python -m loadtests demo
 
 `run` runs one test (loadtests/README.md); `results` reruns the comparison set and rewrites
-the results table in loadtests/README.md; `demo` is `make demo`: test 5 at demo scale, after
+the results table in loadtests/README.md; `worker` runs Locust workers for a `run
+--remote-workers` on another machine; `demo` is `make demo`: test 5 at demo scale, after
 showing one page.
 """
 
@@ -19,7 +23,7 @@ import subprocess
 import sys
 from pathlib import Path
 
-from loadtests import dyno_cpu, interrupts, scenarios
+from loadtests import distributed, dyno_cpu, interrupts, scenarios
 from loadtests.processes import StartFailed
 from loadtests.redis_server import parse_outage
 from loadtests.runner import ROOT, BadArgument, RunOptions, locust_workers, run
@@ -53,6 +57,16 @@ def outage_window(text: str) -> tuple[int, int]:
         return parse_outage(text)
     except ValueError as error:
         raise argparse.ArgumentTypeError(str(error)) from None
+
+
+def host_and_port(flag: str):
+    def parse(text: str) -> tuple[str, int]:
+        try:
+            return distributed.host_and_port(text, flag)
+        except ValueError as error:
+            raise argparse.ArgumentTypeError(str(error)) from None
+
+    return parse
 
 
 def parser() -> argparse.ArgumentParser:
@@ -104,6 +118,31 @@ def parser() -> argparse.ArgumentParser:
         f"machine, {dyno_cpu.REFERENCE_CORES} of a core on the reference one; 0: the whole "
         "machine)",
     )
+    # Load from other machines (loadtests.distributed).
+    one.add_argument(
+        "--remote-workers",
+        type=positive_int,
+        default=0,
+        metavar="N",
+        help="wait for N Locust workers from other machines (`python -m loadtests worker`)",
+    )
+    one.add_argument(
+        "--master-bind",
+        type=host_and_port("--master-bind"),
+        metavar="ADDR:PORT",
+        help=f"where the workers connect (default: every address, port "
+        f"{distributed.DEFAULT_MASTER_PORT}); against the local app, the router listens on ADDR",
+    )
+    one.add_argument(
+        "--workers-wait",
+        type=positive_float,
+        default=distributed.DEFAULT_WAIT_S,
+        metavar="S",
+        help=f"seconds to wait for the workers (default {distributed.DEFAULT_WAIT_S})",
+    )
+    worker = commands.add_parser("worker", help="Locust workers for a master on another machine")
+    worker.add_argument("--master", required=True, type=host_and_port("--master"))
+    worker.add_argument("--processes", type=positive_int, help="default: one per core")
     commands.add_parser(
         "demo",
         help=f"test 5 at demo scale ({DEMO_USERS:,} users, {DEMO_DURATION_S} s), with the page",
@@ -136,6 +175,8 @@ def main(argv: list[str] | None = None) -> int:
             else:
                 results.main(args.runs_dir, args.duration)
             return 0
+        if args.command == "worker":
+            return distributed.run_worker(*args.master, args.processes, ROOT)
         if args.command == "demo":
             scenario = scenarios.get("5").scaled(None, DEMO_DURATION_S, DEMO_USERS)
             run(RunOptions(scenario, ROOT / "runs", show_page=True))
@@ -155,6 +196,10 @@ def main(argv: list[str] | None = None) -> int:
         options.grafana = args.grafana
         options.dyno_cpu = args.dyno_cpu
         options.drain = args.drain
+        if args.master_bind and not args.remote_workers:
+            raise BadArgument("--master-bind is where remote workers connect: add --remote-workers")
+        options.remote_workers, options.master_bind = args.remote_workers, args.master_bind
+        options.workers_wait_s = args.workers_wait
         run(options)
     except (BadArgument, scenarios.UnknownScenario) as error:
         print(f"error: {error}", file=sys.stderr)

@@ -19,7 +19,7 @@ import gevent
 from locust import FastHttpUser, LoadTestShape, events, task
 from locust.runners import WORKER_REPORT_INTERVAL, MasterRunner, WorkerRunner
 
-from loadtests import exporter, scenarios
+from loadtests import exporter, scenarios, workerwatch
 from loadtests.failures import EXPECTED_BODY_CHARS, kind_of_error, kind_of_status, message_text
 
 # Share of the run spent ramping users up: long enough that spawning stays smooth, short
@@ -44,6 +44,7 @@ def add_scenario_arguments(parser):
     parser.add_argument(
         "--final-json", default=None, help="where to write the exporter's last scrape at exit"
     )
+    workerwatch.add_arguments(parser)
 
 
 def scenario_of(environment) -> scenarios.Scenario:
@@ -51,6 +52,9 @@ def scenario_of(environment) -> scenarios.Scenario:
     return scenarios.get(options.scenario).scaled(
         options.scale, options.scenario_duration, options.scenario_users
     )
+
+
+events.init.add_listener(lambda environment, **_kwargs: workerwatch.watch(environment))
 
 
 @events.init.add_listener

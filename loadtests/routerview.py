@@ -210,7 +210,7 @@ def text(summary: dict) -> str:
     elif missing < 0:
         lines.append(
             f"  router vs Locust: the router logged {-missing:,} requests Locust did not count "
-            "(users stopped mid-request as the run ended, H27 if the router noticed; other "
-            "traffic to the app)"
+            "(users stopped mid-request as the run ended, H27 if the router noticed; a lost "
+            "Locust worker's last unreported requests; other traffic to the app)"
         )
     return "\n".join(lines) + "\n"

@@ -20,6 +20,7 @@ from pathlib import Path
 from dashboards.report import screenshot, write_report
 from loadtests import (
     compose,
+    distributed,
     dyno_cpu,
     fixes,
     lifeline,
@@ -86,6 +87,11 @@ class RunOptions:
     dyno_cpu: float | None = None
     # --drain: with --host, the /metrics URL of the drain receiver the app's log drain feeds.
     drain: str | None = None
+    # --remote-workers: Locust workers on other machines (loadtests.distributed), connecting
+    # to the master at --master-bind (default: every address, Locust's port), waited for this long.
+    remote_workers: int = 0
+    master_bind: tuple[str, int] | None = None
+    workers_wait_s: float = distributed.DEFAULT_WAIT_S
 
 
 def locust_workers(users: int) -> int:
@@ -146,7 +152,8 @@ def locust_processes(
         "--exporter-address", exporter[0],
         "--final-json", str(run_dir / "locust_final.json"),
     ]  # fmt: skip
-    if not options.workers:
+    expected_workers = options.workers + options.remote_workers
+    if not expected_workers:
         return [
             Process(
                 "locust",
@@ -155,12 +162,14 @@ def locust_processes(
                 niceness=LOCUST_NICENESS,
             )
         ]
-    master_port = free_port()
+    bind_host, master_port = master_address(options)
+    every_address = bind_host in distributed.EVERY_ADDRESS
     master += [
         "--master",
-        "--master-bind-host", "127.0.0.1",
+        "--master-bind-host", "*" if every_address else bind_host,
         "--master-bind-port", str(master_port),
-        "--expect-workers", str(options.workers),
+        "--expect-workers", str(expected_workers),
+        "--workers-file", str(run_dir / distributed.WORKERS_FILE),
     ]  # fmt: skip
     processes = [
         Process(
@@ -175,7 +184,7 @@ def locust_processes(
             *common,
             "--worker",
             "--master-host",
-            "127.0.0.1",
+            "127.0.0.1" if every_address else bind_host,
             "--master-port",
             str(master_port),
         ]
@@ -196,10 +205,12 @@ def start_servers(
     run_dir: Path,
     exposed_on: str | None = None,
     cpu_cores: float | None = None,
+    listen: str = "127.0.0.1",
 ):
     """The capped database, the set-up's services, the dynos (each on `cpu_cores` of CPU),
-    the router and its drain (with `exposed_on`, the dynos and the drain on that address and
-    the fixed ports); returns the router's URL, the dynos, the services and the drain."""
+    the router (on `listen`) and its drain (with `exposed_on`, the dynos and the drain on that
+    address and the fixed ports); returns the router's URL, the dynos, the services and the
+    drain."""
     from loadtests.database import ScenarioDatabase
 
     database = ScenarioDatabase(scenario.db_max_connections, run_dir / "database.log")
@@ -211,9 +222,9 @@ def start_servers(
     )
     stack.callback(stop_dynos, dynos)
     router_port = free_port()
-    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST)
+    proxy = router.start(run_dir, router_port, [d.address for d in dynos], PUBLIC_HOST, listen)
     stack.callback(proxy.stop)
-    target = f"http://127.0.0.1:{router_port}"
+    target = f"http://{listen}:{router_port}"
     proxy.wait_until_http_ok(target)
     names = {dyno.address: dyno.name for dyno in dynos}
     drain = logplex.start(stack, run_dir, run_dir / router.ACCESS_LOG, names, exposed_on)
@@ -229,18 +240,68 @@ def show_page(target: str) -> None:
     print(f"  {body}")
 
 
-def run_locust(
+def start_locust(
     stack: contextlib.ExitStack,
     options: RunOptions,
     run_dir: Path,
     target: str,
     exporter: tuple[str, int],
-) -> None:
-    """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
+) -> Process:
+    """Starts Locust and, in distributed mode, waits for its workers; returns the master (or
+    the only process), which starts the load within a second."""
     processes = locust_processes(options, run_dir, target, exporter)
     for process in reversed(processes):
         stack.callback(process.stop)
     master = processes[0]
+    expected = options.workers + options.remote_workers
+    if expected:
+        hint = f"see {run_dir}/locust.log"
+        if options.remote_workers:
+            hint = f"on each load machine run: {remote_worker_command(options)}"
+            waiting = f"Waiting {options.workers_wait_s:g} s at most for {expected} Locust workers"
+            print(f"{waiting} (load to {target}); {hint}")
+        distributed.wait_for_workers(master, run_dir, expected, options.workers_wait_s, hint)
+    return master
+
+
+def master_address(options: RunOptions) -> tuple[str, int]:
+    """Where Locust's master listens for workers: --master-bind; for workers on other machines
+    every address on Locust's port by default, for local ones loopback on a free port."""
+    if options.master_bind:
+        return options.master_bind
+    if options.remote_workers:
+        return distributed.EVERY_ADDRESS[0], distributed.DEFAULT_MASTER_PORT
+    return "127.0.0.1", free_port()
+
+
+def remote_worker_command(options: RunOptions) -> str:
+    host, port = master_address(options)
+    if host in distributed.EVERY_ADDRESS:
+        host = "THIS_MACHINE"
+    return f"{distributed.worker_command(host, port)} (port {port} open to them here)"
+
+
+def check_remote_workers(options: RunOptions) -> str:
+    """Before anything starts: the master's port is free, and the local router has an address
+    the workers reach (the master's); returns where the router listens."""
+    if not options.remote_workers:
+        return "127.0.0.1"
+    host, port = master_address(options)
+    if not port_is_free(port):
+        raise StartFailed(
+            f"port {port} for the Locust workers is taken here (another run?): "
+            "choose another with --master-bind ADDR:PORT"
+        )
+    if host in distributed.EVERY_ADDRESS and not options.host:
+        raise BadArgument(
+            "--remote-workers against the local app: give --master-bind ADDR:PORT with the "
+            "address the workers reach this machine at (the router listens there too)"
+        )
+    return host
+
+
+def finish_locust(options: RunOptions, run_dir: Path, master: Process) -> None:
+    """Runs Locust to the end of the scenario; its figures are in locust_final.json."""
     master.wait(timeout=options.scenario.duration_s + LOCUST_GRACE_S)
     if not (run_dir / "locust_final.json").exists():
         raise RuntimeError(f"Locust exited ({master.poll()}) without results; see {run_dir}")
@@ -310,11 +371,13 @@ def run(options: RunOptions) -> Path:
         check_drain(options.drain)
     if options.grafana:
         check_exposed_ports_free(scenario.dynos)
+    router_listen = check_remote_workers(options)
     run_dir = new_run_dir(options.runs_root, scenario.test)
     cpu_cores, not_capped = dyno_cpu_cores(options)
     as_run = scenario.as_dict() | {
         "host": options.host,
         "locust_workers": options.workers,
+        "locust_remote_workers": options.remote_workers,
         "dyno_cpu_cores": cpu_cores,
     }
     (run_dir / "scenario.json").write_text(json.dumps(as_run, indent=2))
@@ -342,7 +405,7 @@ def run(options: RunOptions) -> Path:
         target, dynos, beside, drain = (
             (options.host, [], services.Services(env={}), None)
             if options.host
-            else start_servers(stack, scenario, run_dir, exposed_on, cpu_cores)
+            else start_servers(stack, scenario, run_dir, exposed_on, cpu_cores, router_listen)
         )
         if options.show_page:
             show_page(target)
@@ -379,11 +442,12 @@ def run(options: RunOptions) -> Path:
             watch = routerview.RouterWatch(options.drain)
         if watch:
             watch.start()
+        locust = start_locust(stack, options, run_dir, target, exporter)
         started = time.time()
         cpu_before = {d.name: d.cpu_limit.use(d.process.pid) for d in dynos if d.cpu_limit}
         if outage:
             outage.begin()
-        run_locust(stack, options, run_dir, target, exporter)
+        finish_locust(options, run_dir, locust)
         ended = time.time()
         cpu_use = dyno_cpu_use(dynos, cpu_before, ended - started)
         alerts = []
@@ -395,6 +459,8 @@ def run(options: RunOptions) -> Path:
 
         result = summary.build(scenario, run_dir, alerts, queries, connections)
         result |= {"started": started, "ended": ended, "host": options.host}
+        if options.workers or options.remote_workers:
+            result["locust_workers"] = distributed.summary_figures(run_dir, started)
         result["connection_budget"] = budget
         result["dyno_cpu"] = {
             "cores": cpu_cores,
@@ -415,6 +481,7 @@ def run(options: RunOptions) -> Path:
                 result["comparison"] = summary.comparison(result, *partner)
         text = (
             summary.text(result)
+            + distributed.text(result)
             + routerview.text(result)
             + fixes.text(result)
             + summary.alerts_text(alerts, no_prometheus)

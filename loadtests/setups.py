@@ -60,7 +60,10 @@ class GunicornSetup(Setup):
 
     def command(self, port: int, listen: str = "127.0.0.1") -> list[str]:
         gunicorn = str(Path(sys.executable).with_name("gunicorn"))
-        return [gunicorn, "app.wsgi", "--bind", f"{listen}:{port}", *self.options]
+        # The package's gunicorn configuration, as a user's Procfile would name it: counts
+        # summed over the workers, and gunicorn's busy workers and listen backlog.
+        config = ("-c", "python:dyno_metrics.gunicorn")
+        return [gunicorn, "app.wsgi", *config, "--bind", f"{listen}:{port}", *self.options]
 
 
 # The seed's test 4 worker: one gevent worker, gunicorn's default 1,000 worker connections.

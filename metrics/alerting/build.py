@@ -12,6 +12,7 @@ from metrics.alerting import (
     availability,
     cache_and_pooler,
     database,
+    heroku,
     heroku_redis,
     http,
     loadgen,
@@ -32,6 +33,7 @@ AREAS = {
     "availability": (availability.rules,),
     "loadgen": (recording.loadgen_rules, loadgen.rules),
     "cache_and_pooler": (cache_and_pooler.rules,),
+    "heroku": (heroku.rules,),
     "heroku_redis": (heroku_redis.rules,),
 }
 

@@ -113,6 +113,10 @@ LOADGEN_CPU_RATIO = 0.9
 # Redis is evicting, restarting or misconfigured, and the database carries the load again.
 CACHE_HIT_RATIO_MIN = 0.5
 
+# H12 timeouts, or H13/H18 closed connections, above 1% of a dyno's routed requests: users
+# waiting 30 s for an error, or cut off mid-response, not one stray slow request.
+HEROKU_ROUTER_ERROR_RATIO = 0.01
+
 # Heroku Redis connections at 80% of the plan's max-connections (its metrics log lines): the
 # same margin as DB_CONNECTIONS_WARNING_RATIO. On a plan with 18 connections that is 15:
 # one more dyno's worth of threads each holding a connection can reach the limit.
@@ -160,6 +164,10 @@ class Timing:
     # Redis connections near the limit for 5 min, as for the database: a deploy briefly
     # doubling connections (old and new dynos) is normal; Heroku logs them every minute or so.
     redis_connections_for: int = 300
+    # The router's H codes and the dynos' memory over 5 min, sustained 5 min: Heroku logs
+    # runtime metrics about every 20 s, and a deploy's short spike is normal.
+    heroku_window: int = 300
+    heroku_for: int = 300
 
 
 NORMAL = Timing(name="normal")

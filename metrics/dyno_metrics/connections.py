@@ -12,14 +12,22 @@ an idle timeout, a TCP keepalive that went unanswered) only when it next uses it
 open connection is counted only while its socket is healthy too: a poll() that does not
 read, and so does not disturb the thread that owns the connection, tells whether the server
 closed its end (POLLRDHUP, POLLHUP) or the socket failed (POLLERR).
+
+Under gunicorn's workers (multiprocess mode) a scrape is served by one worker, which cannot
+count another's connections: each worker then writes its count whenever it may have changed
+(a connection opened; a request finished, after Django closed what CONN_MAX_AGE expired) and
+the scrape sums the live workers' counts (``livesum``).
 """
 
 import select
 import threading
 import weakref
 
+from django.core.signals import request_finished
 from django.db.backends.signals import connection_created
 from prometheus_client import Gauge
+
+from dyno_metrics import multiprocess
 
 _wrappers: "weakref.WeakSet" = weakref.WeakSet()
 _lock = threading.Lock()
@@ -52,10 +60,24 @@ def _is_open(driver_connection) -> bool:
 
 
 def register(registry) -> None:
+    global _gauge
     connection_created.connect(_remember, dispatch_uid="dyno_metrics.connections")
-    gauge = Gauge(
+    _gauge = Gauge(
         "django_db_connections_open",
-        "Database connections this process holds open now.",
+        "Database connections the app's processes hold open now.",
         registry=registry,
+        multiprocess_mode="livesum",
     )
-    gauge.set_function(count_open)
+    if multiprocess.enabled():
+        connection_created.connect(_publish, dispatch_uid="dyno_metrics.connections.opened")
+        # Connected after django.db's close_old_connections, so it runs after it.
+        request_finished.connect(_publish, dispatch_uid="dyno_metrics.connections.finished")
+    else:
+        _gauge.set_function(count_open)
+
+
+_gauge: Gauge | None = None
+
+
+def _publish(sender, **kwargs):
+    _gauge.set(count_open())

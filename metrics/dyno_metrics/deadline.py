@@ -46,17 +46,19 @@ class _Watchdog:
         self._lock = threading.Lock()
         self._calls: dict[int, tuple[float, int]] = {}  # id -> (deadline, socket fd)
         self._next_id = 0
-        self._thread: threading.Thread | None = None
+        self._watching_pid: int | None = None
 
     def register(self, fd: int, seconds: float) -> int:
         with self._lock:
             self._next_id += 1
             self._calls[self._next_id] = (time.monotonic() + seconds, fd)
-            if self._thread is None:
-                self._thread = threading.Thread(
+            # Started in the process that queries: a forked worker (gunicorn's) does not
+            # inherit its parent's thread.
+            if self._watching_pid != os.getpid():
+                self._watching_pid = os.getpid()
+                threading.Thread(
                     target=self._watch, name="dyno-metrics-deadline", daemon=True
-                )
-                self._thread.start()
+                ).start()
             return self._next_id
 
     def unregister(self, call_id: int) -> None:

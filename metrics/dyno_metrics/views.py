@@ -1,11 +1,17 @@
-"""/metrics, closed with a bearer token when METRICS_TOKEN is set (upstream declined this: #269)."""
+"""/metrics, closed with a bearer token when METRICS_TOKEN is set (upstream declined this: #269).
+
+It renders collectors.scrape_registry() rather than django-prometheus's ExportToDjangoView,
+which in multiprocess mode builds a registry of the workers' files alone and so drops the
+series collected once per dyno (pg_*, app_info, process_*).
+"""
 
 import hmac
 
 from django.http import HttpResponse
-from django_prometheus.exports import ExportToDjangoView
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from dyno_metrics import conf
+from dyno_metrics.collectors import scrape_registry
 
 
 def export(request):
@@ -21,4 +27,4 @@ def export(request):
             )
             response["WWW-Authenticate"] = 'Bearer realm="metrics"'
             return response
-    return ExportToDjangoView(request)
+    return HttpResponse(generate_latest(scrape_registry()), content_type=CONTENT_TYPE_LATEST)

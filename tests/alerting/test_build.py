@@ -9,17 +9,10 @@ from metrics.alerting import build, config
 from metrics.alerting.rules import duration
 from tests.alerting.alerting_support import METRICS, run
 
-# The Heroku alerts beside the generated files are written by hand (metrics/drain/README.md).
-HAND_WRITTEN = {"heroku.yml"}
-
 
 def test_committed_rules_match_the_source():
     expected = build.rule_files(config.NORMAL)
-    committed = {
-        p.name: p.read_text()
-        for p in (METRICS / "rules").glob("*.yml")
-        if p.name not in HAND_WRITTEN
-    }
+    committed = {p.name: p.read_text() for p in (METRICS / "rules").glob("*.yml")}
     assert sorted(committed) == sorted(expected), "rule files added or missing: rebuild"
     for name, text in expected.items():
         assert committed[name] == text, (

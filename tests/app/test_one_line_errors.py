@@ -97,8 +97,8 @@ def test_a_host_name_with_several_addresses_is_served_and_measured_on_each():
 
     from app.serve import listening_urls
     from dyno_metrics import listen_queue
-    from dyno_metrics.collectors import watch_waitress
-    from dyno_metrics.waitress import listeners
+    from dyno_metrics.listen_queue import ListenQueueCollector
+    from dyno_metrics.waitress import WaitressCollector, listeners
     from tests.metrics.scrape import parse, value
 
     def hello(environ, start_response):
@@ -109,8 +109,10 @@ def test_a_host_name_with_several_addresses_is_served_and_measured_on_each():
     loop = threading.Thread(target=server.run, daemon=True)
     loop.start()
     try:
+        # What collectors.watch_waitress registers, on a registry of the test's own.
         registry = CollectorRegistry()
-        watch_waitress(server, registry)
+        registry.register(WaitressCollector(server))
+        registry.register(ListenQueueCollector(lambda: [p.socket for p in listeners(server)]))
         urls = listening_urls(server).split()
         assert [url.rsplit(":", 1)[0] for url in urls] == ["http://127.0.0.1", "http://127.0.0.2"]
         clients = [socket.create_connection(url[7:].rsplit(":", 1), timeout=5) for url in urls]

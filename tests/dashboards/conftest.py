@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 
 from app.process import ROOT, free_port, stop, wait_for_http
-from dashboards.panels import CACHE, DRAIN, RULES
+from dashboards.panels import CACHE, DRAIN, RULES, WAITRESS
 from dashboards.sources import PrometheusSource
 from metrics.drain.frames import frame
 from tests.conftest import require_binary
@@ -37,8 +37,9 @@ RUN_SECONDS = 8  # scrapes enough for [1m] rates to have several points
 SCENARIO = "test5"
 RULES_DIR = Path(__file__).resolve().parents[2] / "metrics" / "rules"  # the repo's own rules
 # What the run below provides beyond the scrapes: those rules, the app's Redis page cache
-# series, and a drain receiver fed Heroku lines.
-RUN_PROVIDES = frozenset({RULES, CACHE, DRAIN})
+# series, a drain receiver fed Heroku lines, and Waitress's series (the app as app.serve
+# runs it).
+RUN_PROVIDES = frozenset({RULES, CACHE, DRAIN, WAITRESS})
 
 
 class FakeRun:
@@ -84,6 +85,8 @@ class FakeRun:
                 "waitress_queue_depth",
                 "waitress_connections",
                 "waitress_connection_limit",
+                "listen_queue_depth",
+                "listen_queue_limit",
                 "django_db_connections_open",
                 "pg_settings_max_connections",
                 "pg_up",
@@ -127,6 +130,8 @@ class FakeRun:
         g["waitress_queue_depth"].set(round(5 * wave))
         g["waitress_connections"].set(20 + round(30 * wave))
         g["waitress_connection_limit"].set(100)
+        g["listen_queue_depth"].set(round(3 * wave))
+        g["listen_queue_limit"].set(1024)
         g["django_db_connections_open"].set(3 + round(5 * wave))
         g["pg_settings_max_connections"].set(20)
         g["pg_up"].set(1)

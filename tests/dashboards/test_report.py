@@ -12,6 +12,7 @@ from prometheus_client.parser import text_string_to_metric_families
 from dashboards.panels import DASHBOARDS
 from dashboards.report import screenshot, write_report
 from dashboards.svg import PALETTE, PLOT_BACKGROUND
+from metrics.alerting.rules import runbook_url
 from tests.dashboards.conftest import RUN_PROVIDES
 
 SUMMARY = {
@@ -62,8 +63,8 @@ def test_report_draws_every_panel_from_prometheus(prometheus, tmp_path):
         "0% error rate, 178ms average response time"
     ) in html
     assert "500 users · 12k req/min · 1.6k requests · 5% errors · avg 155 ms" in html
-    assert "runbooks/BadRequestSurge.md" in html and "Many 400s." in html
-    assert "<b>HighLatency</b>" in html and "runbooks/HighLatency.md" in html
+    assert runbook_url("BadRequestSurge") in html and "Many 400s." in html
+    assert "<b>HighLatency</b>" in html and runbook_url("HighLatency") in html
     assert "Users<b>500</b>" in html  # the stat row, evaluated over the run
     assert not re.search(r"<script|src=\"http|href=\"http[^\"]*\.(css|js)", html)
 

@@ -42,3 +42,17 @@ def assert_exporter_matches_locust(summary: dict) -> None:
     assert exported["duration_count"] == summary["requests"], exported
     mean_ms = 1000 * exported["duration_sum_s"] / exported["duration_count"]
     assert abs(mean_ms - summary["avg_ms"]) <= 0.001 * summary["avg_ms"] + 0.1, exported
+
+
+def assert_router_matches_locust(summary: dict) -> None:
+    """The router logged every request Locust counted, and at most one more per user: a request
+    in flight when Locust stopped its users reaches the router's log (as H27 when the router
+    noticed the user leave) but not Locust's counts. Locust's failures before the router
+    (connection errors) would go the other way; these runs have none."""
+    seen = summary["router"]
+    assert "error" not in seen, seen
+    extra = seen["requests"] - summary["requests"]
+    assert 0 <= extra <= summary["users"], (summary["requests"], seen)
+    assert seen["locust_minus_router"] == -extra, seen
+    assert seen["codes"].get("H27", 0) <= extra, seen
+    assert set(seen["codes"]) <= {"H27"}, seen

@@ -20,7 +20,7 @@ from dashboards.panels import DRAIN, ROUTER_PANELS
 from loadtests import compose, logplex, router, routerview
 from loadtests.processes import free_port
 from tests.conftest import prometheus_over
-from tests.loadtests.helpers import cli, run_scenario
+from tests.loadtests.helpers import assert_router_matches_locust, cli, run_scenario
 
 INF = float("inf")
 
@@ -117,20 +117,6 @@ def test_caddys_timeout_closed_connection_and_gone_client_reach_the_drain_as_h12
     assert reading[(bucket, (("dyno", "web.1"), ("le", "0.5")))] == 4, reading
     assert reading[(bucket, (("dyno", "web.1"), ("le", "+Inf")))] == 5, reading
     assert reading[("heroku_router_service_seconds_sum", (("dyno", "web.1"),))] >= 1.0, reading
-
-
-def assert_router_matches_locust(summary: dict) -> None:
-    """The router logged every request Locust counted, and at most one more per user: a request
-    in flight when Locust stopped its users reaches the router's log (as H27 when the router
-    noticed the user leave) but not Locust's counts. Locust's failures before the router
-    (connection errors) would go the other way; these runs have none."""
-    seen = summary["router"]
-    assert "error" not in seen, seen
-    extra = seen["requests"] - summary["requests"]
-    assert 0 <= extra <= summary["users"], (summary["requests"], seen)
-    assert seen["locust_minus_router"] == -extra, seen
-    assert seen["codes"].get("H27", 0) <= extra, seen
-    assert set(seen["codes"]) <= {"H27"}, seen
 
 
 def test_test7_local_run_has_the_routers_view_of_locusts_requests_on_both_dynos(runs_root):

@@ -7,7 +7,7 @@ router, a Prometheus evaluating the repo's rules with shortened windows, and Loc
 import json
 
 from dashboards.checks import empty_queries
-from dashboards.panels import ROUTER, RULES
+from dashboards.panels import ROUTER, RULES, WAITRESS
 from loadtests.dyno_cpu import MAX_CORES, MIN_CORES
 from loadtests.sampler import max_db_connections, read_samples
 from loadtests.scenarios import HEROKU_HOBBY_MAX_CONNECTIONS
@@ -59,7 +59,7 @@ def test_test5_on_two_locust_workers_has_no_errors_no_alerts_and_the_expected_to
             summary["ended"],
             summary["ended"] - summary["started"],
             scenario="test5",
-            available=frozenset({RULES, ROUTER}),
+            available=frozenset({RULES, ROUTER, WAITRESS}),
         )
     assert [(q.dashboard, q.panel, q.expr) for q in empty] == []
 
@@ -75,6 +75,12 @@ def test_test4_runs_out_of_database_connections_and_says_where_to_read(runs_root
     assert summary["server_log_signs"].get("sorry, too many clients already", 0) > 0
     samples = read_samples(run_dir / "samples.jsonl")
     assert max_db_connections(samples) >= HEROKU_HOBBY_MAX_CONNECTIONS
+    # gunicorn's saturation beside Waitress's: the gevent worker's 1,000 slots, and the
+    # listen backlog read from its socket, on every sample.
+    gunicorn = [s["metrics"] for s in samples if "gunicorn_requests_limit" in s["metrics"]]
+    assert len(gunicorn) == len(samples)
+    assert {m["gunicorn_requests_limit"] for m in gunicorn} == {1000}
+    assert all("listen_queue_depth" in m and m["gunicorn_workers"] == 1 for m in gunicorn)
     assert {"DatabaseConnectionsNearLimit", "DatabaseConnectionErrors"} <= set(
         summary["alerts_fired"]
     )

@@ -4,7 +4,7 @@ import socket
 
 from prometheus_client import CollectorRegistry, generate_latest
 
-from dyno_metrics.listen_queue import ListenQueueCollector, read
+from dyno_metrics.listen_queue import ListenQueueCollector, PortListenQueueCollector, read
 
 
 def test_connections_not_yet_accepted_are_counted_and_leave_the_count_when_accepted():
@@ -36,3 +36,25 @@ def test_the_collector_exports_depth_and_limit_and_nothing_for_a_closed_socket()
         client.close()
         listener.close()
     assert "listen_queue_depth" not in generate_latest(registry).decode()
+
+
+def test_with_reuse_port_every_socket_on_the_port_is_counted_from_any_one_of_them():
+    """gunicorn's reuse_port: each worker listens on a socket of its own on the same port;
+    the worker serving a scrape counts the connections queued on all of them."""
+    listeners = []
+    for _ in range(2):
+        listener = socket.socket()
+        listener.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
+        listener.bind(("127.0.0.1", listeners[0].getsockname()[1] if listeners else 0))
+        listener.listen(6)
+        listeners.append(listener)
+    address = listeners[0].getsockname()
+    clients = [socket.create_connection(address, timeout=5) for _ in range(5)]
+    registry = CollectorRegistry()
+    registry.register(PortListenQueueCollector(lambda: listeners[:1]))
+    try:
+        text = generate_latest(registry).decode()
+        assert "listen_queue_depth 5.0" in text and "listen_queue_limit 12.0" in text, text
+    finally:
+        for one in clients + listeners:
+            one.close()
