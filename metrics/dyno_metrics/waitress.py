@@ -10,7 +10,6 @@ every thread busy, each extra request shows in the queue depth, one for one.
 from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
-from waitress.server import BaseWSGIServer
 
 
 @dataclass(frozen=True)
@@ -26,10 +25,10 @@ def listeners(server) -> list:
     """The server's listening parts. A host name with several addresses (``localhost`` on a
     dual-stack machine: 127.0.0.1 and ::1) makes Waitress return a MultiSocketServer, one
     server per address in one shared map and one dispatcher, with no socket or channels of
-    its own."""
-    if isinstance(server, BaseWSGIServer):
+    its own. Told apart by their attributes: the package does not require Waitress."""
+    if hasattr(server, "active_channels"):
         return [server]
-    return [part for part in server.map.values() if isinstance(part, BaseWSGIServer)]
+    return [part for part in server.map.values() if hasattr(part, "active_channels")]
 
 
 def read(server) -> Saturation:
