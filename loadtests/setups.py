@@ -175,6 +175,8 @@ def start_dynos(
                 "DEBUG": "0",
                 "METRICS_ENABLED": "1",
                 "SECRET_KEY": secret_key,
+                # On loopback (or the Docker bridge) for the run's own Prometheus: no token.
+                "METRICS_PUBLIC": "1",
                 **setup.env,
                 **(extra_env or {}),
             }

@@ -4,6 +4,9 @@ and the seed-style summary printed beside the seed's own figures."""
 from __future__ import annotations
 
 import json
+import os
+import sys
+import tempfile
 from dataclasses import asdict
 from pathlib import Path
 
@@ -135,13 +138,47 @@ def _rounded(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
+def save(run_dir: Path, result: dict, text: str) -> None:
+    """summary.json and summary.txt, each whole or not at all: a run killed while writing
+    leaves the previous file or none, never half of one that later runs would read."""
+    write_atomically(run_dir / "summary.json", json.dumps(result, indent=2) + "\n")
+    write_atomically(run_dir / "summary.txt", text)
+
+
+def write_atomically(path: Path, text: str) -> None:
+    """Write a temporary file beside `path`, flush it to disk, then rename it over `path`
+    (a rename within one file system is atomic: readers see the old file or the new one)."""
+    with tempfile.NamedTemporaryFile(
+        "w", dir=path.parent, prefix=f".{path.name}.", delete=False
+    ) as temporary:
+        temporary.write(text)
+        temporary.flush()
+        os.fsync(temporary.fileno())
+    os.replace(temporary.name, path)
+
+
+def read_saved(path: Path) -> dict | None:
+    """An earlier run's summary.json, or None with a one-line warning when it cannot be read
+    (cut short by a crash before writes were atomic, edited by hand, unreadable): one bad old
+    run must not cost a new run its results."""
+    try:
+        summary = json.loads(path.read_text())
+    except (OSError, ValueError) as error:  # ValueError: bad JSON, or not UTF-8
+        print(f"warning: skipping {path}: {error}", file=sys.stderr)
+        return None
+    if not isinstance(summary, dict):
+        print(f"warning: skipping {path}: not a JSON object", file=sys.stderr)
+        return None
+    return summary
+
+
 def latest_summary(runs_root: Path, test: str, before: Path) -> tuple[Path, dict] | None:
     """The newest earlier run of `test` in `runs_root` (run ids sort by time)."""
     for run in sorted(runs_root.iterdir(), reverse=True):
         path = run / "summary.json"
         if run.name < before.name and path.exists():
-            summary = json.loads(path.read_text())
-            if summary.get("test") == test:
+            summary = read_saved(path)
+            if summary is not None and summary.get("test") == test:
                 return run, summary
     return None
 

@@ -2,6 +2,8 @@
 
 Read at scrape time with `SHOW POOLS` on PgBouncer's admin console (the database named
 `pgbouncer`, as a user listed in `admin_users`), over a connection of its own, kept open.
+Every wait is bounded (connect timeout, keepalives and `tcp_user_timeout`, and a client-side
+deadline on the read), so a PgBouncer that stops answering gives `pgbouncer_up 0`.
 `python -m loadtests run --test 4b` serves these on a port of their own for its Prometheus
 (job `pgbouncer`); `serve()` does the same for any PgBouncer.
 """
@@ -14,6 +16,8 @@ import threading
 import psycopg2
 from prometheus_client import CollectorRegistry, start_http_server
 from prometheus_client.core import GaugeMetricFamily
+
+from dyno_metrics.deadline import deadline, tcp_bounds
 
 TIMEOUT_SECONDS = 2
 # SHOW POOLS column -> (series, help), as pgbouncer_exporter names them.
@@ -78,10 +82,12 @@ class PgBouncerCollector:
 
     def _show_pools(self) -> list[dict]:
         if self._connection is None or self._connection.closed:
-            self._connection = psycopg2.connect(self._admin_url, connect_timeout=TIMEOUT_SECONDS)
+            self._connection = psycopg2.connect(
+                self._admin_url, connect_timeout=TIMEOUT_SECONDS, **tcp_bounds(TIMEOUT_SECONDS)
+            )
             # The admin console accepts no transactions.
             self._connection.autocommit = True
-        with self._connection.cursor() as cursor:
+        with deadline(self._connection, TIMEOUT_SECONDS), self._connection.cursor() as cursor:
             cursor.execute("SHOW POOLS")
             names = [column.name for column in cursor.description]
             return [dict(zip(names, row, strict=True)) for row in cursor.fetchall()]

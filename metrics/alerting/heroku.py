@@ -68,8 +68,11 @@ def memory_over_quota(timing: Timing) -> dict:
 
 def database_connections_near_limit(timing: Timing) -> dict:
     # The contract's alert, fed from Heroku Postgres's metrics logs (Standard plans and above)
-    # where the app's own collector is absent: where pg_up exists the app-side rule
-    # (database.py) covers the database and this one stays quiet, so it never fires twice.
+    # where the app's own collector cannot read the database: while one reads it
+    # (pg_up == 1) the app-side rule (database.py) covers the database and this one stays
+    # quiet, so it never fires twice. A collector that fails (pg_up 0) sees no connections
+    # and silences nothing. pg_up carries no database label to match on, so any healthy
+    # collector counts (an app reads one database).
     # The limit is the logs' sample#max-connections where given, else the plan limit the
     # receiver was told (DRAIN_PG_MAX_CONNECTIONS).
     return alert(
@@ -87,7 +90,7 @@ def database_connections_near_limit(timing: Timing) -> dict:
         "    max by (job) (heroku_postgres_plan_max_connections)\n"
         "  )\n"
         f") > {number(config.DB_CONNECTIONS_WARNING_RATIO)}\n"
-        "unless on () pg_up\n",
+        "unless on () (pg_up == 1)\n",
         timing.db_connections_warning_for,
         "warning",
         DB_SUMMARY,

@@ -2,6 +2,7 @@
 
 from metrics.alerting import config
 from metrics.alerting.config import Timing
+from metrics.alerting.recording import USER_VIEWS
 from metrics.alerting.rules import alert, duration, number
 
 TRAFFIC_GUARD = f"job:django_http_responses:rate1m >= {number(config.MIN_REQUESTS_PER_SECOND)}"
@@ -54,7 +55,7 @@ def high_latency(timing: Timing) -> dict:
     # The app's own view (view time); loadgen.py has the users' view (router queue included).
     return alert(
         "HighLatency",
-        "job_view:django_http_requests_latency_seconds:p95_rate1m"
+        f"job_view:django_http_requests_latency_seconds:p95_rate1m{{{USER_VIEWS}}}"
         f" > {number(config.APP_LATENCY_P95_SECONDS)}",
         timing.latency_for,
         "warning",

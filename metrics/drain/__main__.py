@@ -3,13 +3,13 @@
 Bad settings end with a one-line error and exit status 2.
 """
 
-import argparse
 import os
 import signal
 import sys
 
 import waitress
 
+from app.config import OneLineParser, int_from, port_number
 from metrics.drain import settings as settings_module
 from metrics.drain.app import DrainApp
 
@@ -17,14 +17,14 @@ DEFAULT_PORT = 8088  # metrics/targets/drain.json scrapes this port
 
 
 def parse_args(argv):
-    parser = argparse.ArgumentParser(
+    parser = OneLineParser(
         prog="python -m metrics.drain",
         description="Receive a Heroku HTTPS log drain on POST /logs; serve GET /metrics.",
     )
     parser.add_argument("--host", default="127.0.0.1", help="address to bind (default 127.0.0.1)")
     parser.add_argument(
         "--port",
-        type=int,
+        type=port_number,
         # A string default goes through `type` too, so a bad $PORT is argparse's one-line error.
         default=os.environ.get("PORT") or str(DEFAULT_PORT),
         help=f"port (default $PORT, else {DEFAULT_PORT})",
@@ -43,7 +43,10 @@ def parse_args(argv):
         help="the Heroku Postgres plan's connection limit, when logs do not give it",
     )
     parser.add_argument("--max-dynos", type=int, help="dynos to hold series for (default 500)")
-    parser.add_argument("--threads", type=int, default=4, help="Waitress threads (default 4)")
+    # 0 threads would accept connections and never answer them.
+    parser.add_argument(
+        "--threads", type=int_from(1, 1000), default=4, help="Waitress threads (default 4)"
+    )
     return parser.parse_args(argv)
 
 

@@ -23,7 +23,7 @@ from dyno_metrics import connections as open_connections
 from dyno_metrics.listen_queue import ListenQueueCollector, PortListenQueueCollector
 from dyno_metrics.postgres import PostgresCollector, connect_kwargs_from_settings
 from dyno_metrics.process_tree import ProcessTreeCollector
-from dyno_metrics.waitress import WaitressCollector
+from dyno_metrics.waitress import WaitressCollector, listeners
 
 _scrape_registry: CollectorRegistry | None = None
 
@@ -76,4 +76,4 @@ def watch_listen_sockets(sockets, every_process: bool = False) -> None:
 def watch_waitress(server) -> None:
     """Waitress's saturation, and the connections waiting before it accepts them."""
     scrape_registry().register(WaitressCollector(server))
-    watch_listen_sockets(lambda: [server.socket])
+    watch_listen_sockets(lambda: [part.socket for part in listeners(server)])

@@ -7,12 +7,19 @@ wrapper Django creates and, at scrape time, count those whose driver connection 
 open: right under Waitress's threads, gevent's greenlets and any CONN_MAX_AGE, and a
 wrapper that was garbage-collected with its thread simply drops out.
 
+The driver learns that the server dropped a connection (a restart, pg_terminate_backend,
+an idle timeout, a TCP keepalive that went unanswered) only when it next uses it. So an
+open connection is counted only while its socket is healthy too: a poll() that does not
+read, and so does not disturb the thread that owns the connection, tells whether the server
+closed its end (POLLRDHUP, POLLHUP) or the socket failed (POLLERR).
+
 Under gunicorn's workers (multiprocess mode) a scrape is served by one worker, which cannot
 count another's connections: each worker then writes its count whenever it may have changed
 (a connection opened; a request finished, after Django closed what CONN_MAX_AGE expired) and
 the scrape sums the live workers' counts (``livesum``).
 """
 
+import select
 import threading
 import weakref
 
@@ -31,12 +38,25 @@ def _remember(sender, connection, **kwargs):
         _wrappers.add(connection)
 
 
+_DROPPED = select.POLLRDHUP | select.POLLHUP | select.POLLERR | select.POLLNVAL
+
+
 def count_open() -> int:
     with _lock:
         wrappers = list(_wrappers)
-    return sum(
-        1 for w in wrappers if w.connection is not None and not getattr(w.connection, "closed", 1)
-    )
+    return sum(1 for w in wrappers if _is_open(w.connection))
+
+
+def _is_open(driver_connection) -> bool:
+    if driver_connection is None or getattr(driver_connection, "closed", 1):
+        return False
+    try:
+        fd = driver_connection.fileno()
+    except Exception:  # psycopg 3 raises once closed by its own thread meanwhile
+        return False
+    poller = select.poll()
+    poller.register(fd, _DROPPED)
+    return not any(events & _DROPPED for _, events in poller.poll(0))
 
 
 def register(registry) -> None:

@@ -2,8 +2,11 @@
 
 Read at scrape time over a connection of the collector's own, opened once and kept: when
 the server is out of connection slots (the seed's fourth test), /metrics still answers
-and shows the count at the limit. Every wait is bounded (connect and statement
-timeouts), so a database that is down gives ``pg_up 0`` promptly and never hangs a scrape.
+and shows the count at the limit. Every wait is bounded: connecting (``connect_timeout``),
+the reads (``statement_timeout`` on a live server, and a client-side deadline for one that
+stops answering, ``dyno_metrics.deadline``), and a peer that vanished over TCP (keepalives,
+``tcp_user_timeout``). So a database that is down or frozen gives ``pg_up 0`` within a few
+seconds instead of hanging the scrape.
 """
 
 import contextlib
@@ -12,6 +15,8 @@ import threading
 
 from django.db.backends.postgresql.psycopg_any import is_psycopg3
 from prometheus_client.core import GaugeMetricFamily
+
+from dyno_metrics.deadline import deadline, tcp_bounds
 
 # The driver Django itself uses: psycopg 3 when it is installed, else psycopg2.
 if is_psycopg3:
@@ -22,6 +27,8 @@ else:
 logger = logging.getLogger(__name__)
 
 TIMEOUT_SECONDS = 2
+# A second past statement_timeout, so a live server answers with its own error first.
+DEADLINE_SECONDS = TIMEOUT_SECONDS + 1
 # The states postgres_exporter reports, each as a series even at 0, so a panel's lines
 # do not vanish when a state empties.
 STATES = (
@@ -49,6 +56,7 @@ class PostgresCollector:
             "connect_timeout": TIMEOUT_SECONDS,
             "application_name": "cce-metrics",
             "options": f"-c statement_timeout={TIMEOUT_SECONDS * 1000}",
+            **tcp_bounds(DEADLINE_SECONDS),
         }
         self._connection = None
         self._lock = threading.Lock()
@@ -96,7 +104,7 @@ class PostgresCollector:
         if self._connection is None or self._connection.closed:
             self._connection = driver.connect(**self._connect_kwargs)
             self._connection.autocommit = True
-        with self._connection.cursor() as cursor:
+        with deadline(self._connection, DEADLINE_SECONDS), self._connection.cursor() as cursor:
             cursor.execute(ACTIVITY, [list(STATES)])
             rows = cursor.fetchall()
             cursor.execute("SELECT setting::int FROM pg_settings WHERE name = 'max_connections'")

@@ -21,6 +21,16 @@ class Saturation:
     connection_limit: int
 
 
+def listeners(server) -> list:
+    """The server's listening parts. A host name with several addresses (``localhost`` on a
+    dual-stack machine: 127.0.0.1 and ::1) makes Waitress return a MultiSocketServer, one
+    server per address in one shared map and one dispatcher, with no socket or channels of
+    its own. Told apart by their attributes: the package does not require Waitress."""
+    if hasattr(server, "active_channels"):
+        return [server]
+    return [part for part in server.map.values() if hasattr(part, "active_channels")]
+
+
 def read(server) -> Saturation:
     with server.task_dispatcher.lock:
         return read_holding_lock(server)
@@ -37,7 +47,7 @@ def read_holding_lock(server) -> Saturation:
         threads=threads,
         threads_busy=max(0, min(busy, threads)),
         queue_depth=queued,
-        connections=len(server.active_channels),
+        connections=sum(len(part.active_channels) for part in listeners(server)),
         connection_limit=server.adj.connection_limit,
     )
 

@@ -42,6 +42,7 @@ def test_the_web_command_serves_on_port_as_a_dyno_would(seeded):
         "PORT": str(port),
         "DYNO": "web.1",
         "SECRET_KEY": "k" * 50,
+        "METRICS_TOKEN": "t" * 32,
         "ALLOWED_HOSTS": "127.0.0.1",
     }
     process = subprocess.Popen(shlex.split(procfile()["web"]), cwd=ROOT, env=env)
@@ -56,5 +57,7 @@ def test_the_web_command_serves_on_port_as_a_dyno_would(seeded):
 def test_app_json_generates_a_secret_and_asks_for_postgres():
     manifest = json.loads((ROOT / "app.json").read_text())
     assert manifest["env"]["SECRET_KEY"]["generator"] == "secret"
+    # Required wherever DYNO is set (app/settings.py), so Heroku must generate it too.
+    assert manifest["env"]["METRICS_TOKEN"]["generator"] == "secret"
     assert any(a["plan"].startswith("heroku-postgresql") for a in manifest["addons"])
     assert re.fullmatch(r"3\.1[1-9]", (ROOT / ".python-version").read_text().strip())

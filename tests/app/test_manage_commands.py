@@ -67,6 +67,8 @@ def test_an_interrupted_seed_leaves_the_table_as_it_was(seeded, django_db_blocke
         ({"DATABASE_URL": "nonsense"}, "DATABASE_URL"),
         ({"DATABASE_URL": "mysql://u@h/db"}, "DATABASE_URL must be a postgres"),
         ({"DYNO": "web.1", "SECRET_KEY": ""}, "SECRET_KEY must be set on Heroku"),
+        ({"DYNO": "web.1", "SECRET_KEY": "k", "METRICS_TOKEN": ""}, "METRICS_TOKEN must be set"),
+        ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of DEBUG, INFO"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(env, message):

@@ -31,6 +31,14 @@ def test_only_safe_methods_are_allowed(app_url):
     assert requests.post(f"{app_url}/", timeout=5).status_code == 405
 
 
+def test_a_body_over_the_cap_is_refused_with_413_before_any_view(app_url):
+    # WAITRESS_MAX_REQUEST_BODY_SIZE, 64 KiB by default: Waitress refuses a body of that
+    # size or more as soon as it reads Content-Length.
+    assert requests.post(f"{app_url}/", data=b"x" * 65536, timeout=10).status_code == 413
+    # Under the cap the view itself answers, and only GET and HEAD are allowed.
+    assert requests.post(f"{app_url}/", data=b"x" * 65535, timeout=10).status_code == 405
+
+
 @pytest.mark.django_db
 def test_an_empty_table_answers_503_with_a_hint(client):
     Snippet.objects.all().delete()

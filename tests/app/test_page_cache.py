@@ -1,7 +1,9 @@
 """The page from a real Redis: the database read only on a miss, and Redis going away."""
 
+import signal
 import time
 
+import psutil
 import requests
 
 from tests.conftest import running_app
@@ -38,14 +40,27 @@ def test_the_database_is_read_only_on_a_miss(seeded, redis_server):
     assert fallbacks == 0
 
 
-def test_redis_going_away_falls_back_to_the_database_and_recovers(seeded, redis_server):
+def test_redis_frozen_or_gone_falls_back_to_the_database_and_recovers(seeded, redis_server):
+    (redis,) = [p for p in psutil.Process().children() if p.name() == "redis-server"]
     with running_app(seeded, REDIS_URL=redis_server.url, CACHE_SLOTS="5") as url:
         get_pages(url, 50)
+        _, _, fallbacks_before = cache_counts(url)
+        # Frozen (SIGSTOP): the kernel still accepts and acknowledges, nothing answers; only
+        # the client's socket timeout (0.25 s, app/settings.py) ends a read.
+        redis.send_signal(signal.SIGSTOP)
+        try:
+            frozen = [requests.get(f"{url}/", timeout=25) for _ in range(20)]  # 25: hang fails
+        finally:
+            redis.send_signal(signal.SIGCONT)
+        _, _, fallbacks_frozen = cache_counts(url)
+        assert {(p.status_code, len(p.text)) for p in frozen} == {(200, 140)}, "never a 500"
+        assert fallbacks_frozen - fallbacks_before == 20
+        # Gone.
         redis_server.stop()
         down = get_pages(url, 100)
         hits_down, queries_down, fallbacks_down = cache_counts(url)
         assert {(p.status_code, len(p.text)) for p in down} == {(200, 140)}, "never a 500"
-        assert fallbacks_down == 100
+        assert fallbacks_down - fallbacks_frozen == 100
         redis_server.start()
         time.sleep(2.5)  # the cache is skipped for 2 s after its last failure
         up = get_pages(url, 100)

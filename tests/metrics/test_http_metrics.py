@@ -4,6 +4,7 @@ import time
 
 import requests
 
+import dyno_metrics
 from tests.conftest import running_app
 from tests.metrics.scrape import scrape, total, value
 
@@ -34,6 +35,21 @@ def test_counts_match_what_was_sent_and_an_unknown_host_counts_as_400(app_url):
     )
 
 
+def test_latency_buckets_run_from_a_millisecond_to_the_routers_30_seconds(app_url):
+    assert requests.get(f"{app_url}/", timeout=5).status_code == 200
+    edges = sorted(
+        float(dict(labels)["le"])
+        for name, labels in scrape(app_url)
+        if name == "django_http_requests_latency_seconds_by_view_method_bucket"
+        and dict(labels)["view"] == "random_snippet"
+        and dict(labels)["method"] == "GET"
+    )
+    # The kit's buckets (settings.PROMETHEUS_LATENCY_BUCKETS), not django-prometheus's,
+    # whose first edge, 10 ms, is above the whole page.
+    assert tuple(edges) == dyno_metrics.LATENCY_BUCKETS
+    assert edges[0] == 0.001 and edges[-2] == 30.0
+
+
 def test_labels_stay_bounded_whatever_the_path_or_query(app_url):
     for i in range(5):
         requests.get(f"{app_url}/no-such-page-{i}?q={i}", timeout=5)
@@ -42,8 +58,11 @@ def test_labels_stay_bounded_whatever_the_path_or_query(app_url):
 
 
 def test_the_dyno_is_exported_as_an_info_metric(seeded):
-    with running_app(seeded, DYNO="web.2", SECRET_KEY="x" * 50, ALLOWED_HOSTS="127.0.0.1") as url:
-        assert value(scrape(url), "app_info", dyno="web.2") == 1
+    with running_app(
+        seeded, DYNO="web.2", SECRET_KEY="x" * 50, ALLOWED_HOSTS="127.0.0.1", METRICS_TOKEN="t"
+    ) as url:
+        samples = scrape(url, headers={"Authorization": "Bearer t"})
+        assert value(samples, "app_info", dyno="web.2") == 1
 
 
 def test_process_and_platform_collectors_are_exported(app_url):

@@ -65,17 +65,32 @@ def test_with_every_thread_blocked_extra_requests_show_in_the_queue_one_for_one(
         server.close()
 
 
-def test_the_l2met_line_carries_the_same_figures_for_the_log_drain():
-    from dyno_metrics import connections, l2met
+def test_the_l2met_line_carries_the_same_figures_for_the_log_drain(django_db_blocker):
+    from django.db import connections
+
+    from dyno_metrics import l2met
+
+    def open_connections(line: str) -> int:
+        return int(line.rsplit(" sample#django_db_connections_open=", 1)[1])
 
     server = waitress.create_server(lambda e, s: [], host="127.0.0.1", port=0, threads=2)
     try:
         wait_until(lambda: read(server).threads_busy == 0)  # threads park once started
-        line = l2met.line("web.3", server)
+        database = connections["default"]
+        with django_db_blocker.unblock():
+            database.close()
+            line = l2met.line("web.3", server)
+            database.ensure_connection()
+            with_one_more = open_connections(l2met.line("web.3", server))
+            database.close()
+            after_closing = open_connections(l2met.line("web.3", server))
     finally:
         server.close()
-    assert line == (
+    assert line.startswith(
         "source=web.3 sample#waitress_queue_depth=0 sample#waitress_threads_busy=0 "
         "sample#waitress_threads=2 sample#waitress_connections=0 "
-        f"sample#django_db_connections_open={connections.count_open()}"
+        "sample#django_db_connections_open="
     )
+    # This thread's connection shows as it opens and goes as it closes.
+    assert with_one_more == open_connections(line) + 1
+    assert after_closing == open_connections(line)
