@@ -26,6 +26,9 @@ CACHE = "cache"  # the app runs with REDIS_URL: the page cache's series exist
 POOLER = "pooler"  # a PgBouncer's pools exporter is scraped as job pgbouncer (test 4b)
 WAITRESS = "waitress"  # the app is served by Waitress (python -m app.serve): waitress_* exist
 GUNICORN = "gunicorn"  # served by gunicorn with -c python:dyno_metrics.gunicorn: gunicorn_*
+# Router 2.0 lines of requests that came over TLS (tls_version=): a deployed app's drain; the
+# local router stand-in serves plain HTTP on loopback.
+TLS = "tls"
 
 Kind = Literal["stat", "timeseries", "table"]
 
@@ -895,7 +898,7 @@ ROUTER_PANELS = (
                 f'{{tls_version!=""}}{WINDOW})) / scalar(sum(rate('
                 f'heroku_router_protocol_requests_total{{tls_version!=""}}{WINDOW})))',
                 "{{tls_version}}",
-                ON_DRAIN,
+                frozenset({DRAIN, TLS}),
             ),
         ),
         unit="percentunit",

@@ -27,6 +27,7 @@ from dashboards.panels import (
     POOLER,
     ROUTER,
     RULES,
+    TLS,
     WAITRESS,
     Panel,
     Query,
@@ -54,6 +55,7 @@ NEEDS_TEXT = {
     POOLER: "a PgBouncer whose pools are scraped as job pgbouncer (test 4b)",
     WAITRESS: "the app served by Waitress (python -m app.serve)",
     GUNICORN: "the app served by gunicorn with -c python:dyno_metrics.gunicorn (tests 2 to 4)",
+    TLS: "a deployed app's router lines of requests over TLS (Router 2.0's tls_version=)",
 }
 
 STYLE = """

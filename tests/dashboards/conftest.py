@@ -26,7 +26,7 @@ from prometheus_client import (
 )
 
 from app.process import ROOT, free_port, stop, wait_for_http
-from dashboards.panels import CACHE, DRAIN, RULES, WAITRESS
+from dashboards.panels import CACHE, DRAIN, RULES, TLS, WAITRESS
 from dashboards.sources import PrometheusSource
 from metrics.drain.frames import frame
 from tests.conftest import require_binary
@@ -39,7 +39,7 @@ RULES_DIR = Path(__file__).resolve().parents[2] / "metrics" / "rules"  # the rep
 # What the run below provides beyond the scrapes: those rules, the app's Redis page cache
 # series, a drain receiver fed Heroku lines, and Waitress's series (the app as app.serve
 # runs it).
-RUN_PROVIDES = frozenset({RULES, CACHE, DRAIN, WAITRESS})
+RUN_PROVIDES = frozenset({RULES, CACHE, DRAIN, TLS, WAITRESS})
 
 
 class FakeRun:
