@@ -13,7 +13,7 @@ SYSTEM_PACKAGES := prometheus:prometheus amtool:prometheus-alertmanager \
 # Two hosts on one machine for the distributed-mode test (network namespaces, a veth pair).
 SYSTEM_PACKAGES += ip:iproute2 nsenter:util-linux
 
-.PHONY: help demo loadtest loadtest-packages loadtest-results plan dashboards test lint format venv system-packages db-start db-stop drain rules benchmarks clean
+.PHONY: help demo benchmark-packages loadtest loadtest-packages loadtest-results plan dashboards test lint format venv system-packages db-start db-stop drain rules benchmarks clean
 
 help:
 	@echo "make demo | make test | make loadtest TEST=N | make drain | make plan | make benchmarks"
@@ -110,11 +110,18 @@ plan: venv
 drain: venv
 	$(PY) -m metrics.drain $(if $(PORT),--port $(PORT)) $(if $(LISTEN),--host $(LISTEN))
 
-benchmarks: venv
+# The load generator that is not the bottleneck (metrics_overhead), Redis for the page cache's.
+BENCHMARK_PACKAGES := wrk:wrk redis-server:redis-server
+
+benchmark-packages:
+	$(call install-missing,$(BENCHMARK_PACKAGES))
+
+benchmarks: venv benchmark-packages
 	$(PY) -m benchmarks.seed_data
 	$(PY) -m benchmarks.page_latency
 	$(PY) -m benchmarks.page_cache
 	$(PY) -m benchmarks.metrics_overhead
+	$(PY) -m benchmarks.metrics_overhead --server gunicorn
 	$(PY) -m benchmarks.drain_throughput
 	$(PY) -m benchmarks.loadtest_capacity
 	$(PY) -m benchmarks.overload
