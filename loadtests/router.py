@@ -26,7 +26,8 @@ from loadtests.processes import Process
 DIAL_TIMEOUT = "5s"
 RESPONSE_HEADER_TIMEOUT = "30s"
 # Connections the router opens to one dyno; requests beyond them wait in the router, as on
-# Heroku. Below Waitress's connection_limit (100, of which the listener takes a slot), so a
+# Heroku. Below Waitress's connection_limit (1,000 here; Waitress's own default, 100, also
+# counts the listener's slot), so a
 # saturated dyno queues requests where its metrics can see them, and a scrape of /metrics
 # still gets a connection. Without it the router opened a connection per waiting request,
 # Waitress stopped accepting at its limit and the router answered with H13s. On Heroku each
