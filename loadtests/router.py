@@ -37,11 +37,14 @@ MAX_CONNECTIONS_PER_DYNO = 80
 # with H11 "Backlog too deep" (Dev Center "HTTP Routing", Request Concurrency Limiting: 200
 # per dyno, the same under both routers). The cap is per router, and an app's traffic comes
 # through many: the seed's test 6 dyno held about 3,200 requests in flight (21,500 req/min at
-# 9 s, by Little's law) with few errors, so at least 16 routers carried it. One local Caddy
-# stands for them all, so it caps each dyno at what 16 routers would allow together: a dyno
-# saturated as the seed's was queues for seconds, and past that the surplus gets H11s.
+# 9 s, by Little's law) with few errors, so at least 16 routers carried it; and the seed's
+# one-dyno tests of 5,000 users (3, 4 and 5) saw their own errors (the database's), not H11s,
+# though a dyno as slow as test 3's (14 s) held most of its users' requests. One local Caddy
+# stands for them all, so it caps each dyno at what 32 routers would allow together (6,400):
+# above a one-dyno test's 5,000 users, so the seed's symptoms are the app's (test 4b behind
+# PgBouncer, as slow as test 3, got 1,800 H11s at 3,200), and past it the surplus gets H11s.
 IN_FLIGHT_PER_ROUTER = 200
-ROUTERS_PER_APP = 16
+ROUTERS_PER_APP = 32
 MAX_IN_FLIGHT_PER_DYNO = IN_FLIGHT_PER_ROUTER * ROUTERS_PER_APP
 # Router 2.0 closes a connection to a dyno after 90 s idle ("HTTP Routing", Keepalives), and
 # keeps as many idle ones as it has opened: after a burst the pool stays until that timeout.
