@@ -22,12 +22,20 @@ def full_load_requests_per_minute(path: Path, users: int) -> int | None:
     if not path.exists():
         return None
     with path.open(newline="") as lines:
-        at_full = [
-            (int(row["Timestamp"]), int(row["Total Request Count"]))
-            for row in csv.DictReader(lines)
-            if row["Name"] == "Aggregated" and int(row["User Count"]) == users
-        ]
-    if len({t for t, _ in at_full}) < MIN_ROWS:
+        rows = [_figures(row) for row in csv.DictReader(lines) if row["Name"] == "Aggregated"]
+    at_full = [
+        (seconds, total) for seconds, running, total in filter(None, rows) if running == users
+    ]
+    if len({seconds for seconds, _ in at_full}) < MIN_ROWS:
         return None
     seconds, totals = zip(*at_full, strict=True)
     return round(60 * statistics.linear_regression(seconds, totals).slope)
+
+
+def _figures(row: dict) -> tuple[int, int, int] | None:
+    """Seconds, users and the running total, or None for a row cut short (the file is read
+    after Locust exits, but a row half written by a killed one must not cost the summary)."""
+    try:
+        return int(row["Timestamp"]), int(row["User Count"]), int(row["Total Request Count"])
+    except (TypeError, ValueError):
+        return None

@@ -50,3 +50,10 @@ def test_a_run_stopped_in_its_ramp_has_no_figure(tmp_path):
     rows = [(t, 10 * t, 7 * t) for t in range(8)] + [(8, 100, 60), (9, 100, 67)]
     assert full_load_requests_per_minute(history(tmp_path, rows), 100) is None
     assert full_load_requests_per_minute(tmp_path / "nowhere.csv", 100) is None
+
+
+def test_a_row_cut_short_is_left_out(tmp_path):
+    rows = [(t, 100, 400 * t // 60) for t in range(10, 31)]
+    path = history(tmp_path, rows)
+    path.write_text(path.read_text() + f"{1_700_000_031},100,,Aggregated,0")
+    assert full_load_requests_per_minute(path, 100) == 400
