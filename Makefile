@@ -85,15 +85,23 @@ db-stop: venv
 demo: venv
 	$(PY) -m loadtests demo
 
+# $(call shell-quote,TEXT): TEXT as one shell word, any ' in it kept (a regular expression).
+shell-quote = '$(subst ','\'',$(1))'
+
 # make loadtest TEST=N [SCALE=F] [DURATION=S] [HOST=URL [DRAIN=URL]] [GRAFANA=1] [DYNO_CPU=CORES]
-#               [SCENARIO_FILE=FILE] [PATHS='/ /about/=2'] [ROUTER=2.0|legacy]
+#               [SCENARIO_FILE=FILE] [PATHS='/ /about/=2'] [METHOD=M] [HEADER='Name: value']
+#               [EXPECT_STATUS=N] [EXPECT_BODY=REGEX] [ROUTER=2.0|legacy]
+# (one HEADER here; several, in a scenario file)
 loadtest: venv loadtest-packages
 	@test -n "$(TEST)" || { echo "error: say which test, e.g. make loadtest TEST=5"; exit 2; }
 	$(PY) -m loadtests run --test "$(TEST)" $(if $(SCALE),--scale $(SCALE)) \
 		$(if $(DURATION),--duration $(DURATION)) $(if $(HOST),--host $(HOST)) \
 		$(if $(GRAFANA),--grafana) $(if $(DYNO_CPU),--dyno-cpu $(DYNO_CPU)) \
 		$(if $(DRAIN),--drain $(DRAIN)) $(if $(SCENARIO_FILE),--scenario-file "$(SCENARIO_FILE)") \
-		$(foreach path,$(PATHS),--path '$(path)') \
+		$(foreach path,$(PATHS),--path '$(path)') $(if $(METHOD),--method $(METHOD)) \
+		$(if $(HEADER),--header $(call shell-quote,$(HEADER))) \
+		$(if $(EXPECT_STATUS),--expect-status $(EXPECT_STATUS)) \
+		$(if $(EXPECT_BODY),--expect-body $(call shell-quote,$(EXPECT_BODY))) \
 		$(if $(ROUTER),--router $(ROUTER))
 
 # Reruns the comparison set and rewrites the results table in loadtests/README.md.

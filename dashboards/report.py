@@ -258,6 +258,9 @@ def _figures(figures: dict) -> str:
         parts.append(f"{figures['users']:g} users")
     if "requests_per_minute" in figures:
         parts.append(f"{format_value(figures['requests_per_minute'], 'short')} req/min")
+    if "full_load_requests_per_minute" in figures:  # a run's, never the seed's
+        full_load = format_value(figures["full_load_requests_per_minute"], "short")
+        parts.append(f"{full_load} req/min at full load")
     if "requests" in figures:
         parts.append(f"{format_value(figures['requests'], 'short')} requests")
     if "error_rate" in figures:

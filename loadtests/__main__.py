@@ -100,7 +100,7 @@ def add_request_arguments(run: argparse.ArgumentParser) -> None:
         "--scenario-file",
         type=Path,
         metavar="FILE",
-        help="the same in TOML (loadtests/examples/django.toml); flags given override it",
+        help="the same in a .toml or .yaml file (loadtests/examples/); flags given override it",
     )
 
 

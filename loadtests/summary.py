@@ -12,7 +12,7 @@ from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
-from loadtests import router, sampler
+from loadtests import locust_history, router, sampler
 from loadtests.failures import kind_of_message
 from loadtests.scenarios import SEED_DURATION_S, Scenario
 from loadtests.user_requests import UserRequests
@@ -97,6 +97,11 @@ def build(
         "duration_s": scenario.duration_s,
         "requests": requests,
         "requests_per_minute": round(requests * 60 / scenario.duration_s),
+        # The same from when every user had started to the end: what a chart of a steady load
+        # shows after the ramp (the figure above averages the ramp in).
+        "full_load_requests_per_minute": locust_history.full_load_requests_per_minute(
+            run_dir / locust_history.FILE_NAME, scenario.users
+        ),
         # Answered without a failure: past the router's cap a dyno's surplus gets quick H11s,
         # which count as requests too.
         "served_requests_per_minute": round(
@@ -221,6 +226,7 @@ def text(summary: dict) -> str:
         ("users", _count(summary["users"]), _count(seed["users"])),
         ("duration", f"{summary['duration_s']} s", f"{SEED_DURATION_S} s"),
         ("requests/min", _count(summary["requests_per_minute"]), _count(seed[rpm])),
+        ("  at full load", _count(summary["full_load_requests_per_minute"]), "-"),
         ("total requests", _count(summary["requests"]), _count(seed["requests"])),
         ("error rate", f"{summary['error_rate']:.1%}", seed_error),
         ("average", format_ms(summary["avg_ms"]), format_ms(seed["avg_ms"])),

@@ -10,9 +10,10 @@ from __future__ import annotations
 
 import json
 import re
-import tomllib
 from dataclasses import asdict, dataclass, field, replace
 from pathlib import Path
+
+from loadtests import scenario_file
 
 # The seed's page: every 200 carries exactly 140 characters (re.search with DOTALL).
 SEED_BODY = r"(?s)\A.{140}\Z"
@@ -128,35 +129,65 @@ def _file_path(item: object) -> WeightedPath:
     raise BadRequestSpec(f"must each be a string or {{path, weight}}, got {item!r}")
 
 
+def _file_paths(value: object) -> list[WeightedPath]:
+    if not isinstance(value, list):
+        raise TypeError("a list of paths")
+    return [_file_path(item) for item in value]
+
+
+def _file_headers(table: dict) -> dict[str, str]:
+    """A table of names to values. YAML reads `yes`, `on` or an empty value as a bool or
+    null, which would be sent as `True` or `None`: those must be quoted."""
+    headers = {}
+    for name, value in table.items():
+        if isinstance(value, bool) or not isinstance(value, str | int | float):
+            raise BadRequestSpec(f"{name} must be text, got {value!r}: quote it")
+        headers.update([header(f"{name}: {value}")])
+    return headers
+
+
+def _text(parse):
+    """A parser of text that refuses anything else (a number, a null) rather than guess."""
+
+    def parse_text(value: object):
+        if not isinstance(value, str):
+            raise TypeError("text")
+        return parse(value)
+
+    return parse_text
+
+
+# A scenario file's keys, each with the parser of its value (the flags' own where they match).
+FILE_KEYS = {
+    "paths": _file_paths,
+    "method": _text(method),
+    "headers": _file_headers,
+    "expect_status": status,
+    "expect_body": _text(body_pattern),
+}
+
+
 def read_file(path: Path) -> dict:
-    """A scenario file's settings, as keyword arguments of `build` (TOML)."""
+    """A scenario file's settings (TOML or YAML, by its suffix), as keyword arguments of
+    `build`."""
     try:
-        data = tomllib.loads(path.read_text(encoding="utf-8"))
-    except OSError as error:
-        raise BadRequestSpec(f"--scenario-file: cannot read {path}: {error.strerror}") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as error:
-        raise BadRequestSpec(f"--scenario-file: {path} is not TOML: {error}") from None
-    parse = {
-        "paths": lambda value: [_file_path(item) for item in value],
-        "method": lambda value: method(str(value)),
-        "headers": lambda value: dict(header(f"{k}: {v}") for k, v in value.items()),
-        "expect_status": status,
-        "expect_body": lambda value: body_pattern(str(value)),
-    }
-    unknown = sorted(set(data) - set(parse))
+        data = scenario_file.load(path)
+    except scenario_file.UnreadableScenarioFile as error:
+        raise BadRequestSpec(f"--scenario-file: {error}") from None
+    unknown = [key for key in data if key not in FILE_KEYS]
     if unknown:
         raise BadRequestSpec(
-            f"--scenario-file: unknown key {unknown[0]!r} in {path} (known: {', '.join(parse)})"
+            f"--scenario-file: unknown key {unknown[0]!r} in {path} (known: {', '.join(FILE_KEYS)})"
         )
     settings = {}
     for key, value in data.items():
         try:
-            settings[key] = parse[key](value)
+            settings[key] = FILE_KEYS[key](value)
         except BadRequestSpec as error:
             raise BadRequestSpec(f"--scenario-file {path}: {key} {error}") from None
         except (AttributeError, TypeError):
-            kind = type(value).__name__
-            raise BadRequestSpec(f"--scenario-file {path}: {key} cannot be a {kind}") from None
+            kind = "empty" if value is None else f"a {type(value).__name__}"
+            raise BadRequestSpec(f"--scenario-file {path}: {key} cannot be {kind}") from None
     return settings
 
 

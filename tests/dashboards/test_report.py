@@ -22,6 +22,7 @@ SUMMARY = {
     "duration_s": 8,
     "requests": 1600,
     "requests_per_minute": 12000,
+    "full_load_requests_per_minute": 13000,
     "error_rate": 0.05,
     "errors": {"http_400": 80},
     "avg_ms": 155.0,
@@ -62,7 +63,10 @@ def test_report_draws_every_panel_from_prometheus(prometheus, tmp_path):
         "Seed: 5000 users · 20k req/min · 100k requests · 0% errors · avg 178 ms · "
         "0% error rate, 178ms average response time"
     ) in html
-    assert "500 users · 12k req/min · 1.6k requests · 5% errors · avg 155 ms" in html
+    assert (
+        "500 users · 12k req/min · 13k req/min at full load · 1.6k requests · 5% errors · "
+        "avg 155 ms"
+    ) in html
     assert runbook_url("BadRequestSurge") in html and "Many 400s." in html
     assert "<b>HighLatency</b>" in html and runbook_url("HighLatency") in html
     assert "Users<b>500</b>" in html  # the stat row, evaluated over the run

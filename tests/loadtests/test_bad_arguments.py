@@ -122,24 +122,61 @@ def test_bad_request_flag_is_one_line_and_exit_status_2(capsys, args, says):
 
 
 @pytest.mark.parametrize(
-    ("text", "says"),
+    ("name", "text", "says"),
     [
-        ("paths = [", "is not TOML"),
-        ('pathz = ["/"]', "unknown key 'pathz'"),
+        ("scenario.toml", "paths = [", "is not TOML: "),
+        ("scenario.toml", 'pathz = ["/"]', "unknown key 'pathz'"),
         (
+            "scenario.toml",
             'paths = [{ path = "/", weight = "x" }]',
             "paths must have a weight of 1 or more, got 'x'",
         ),
-        ("expect_status = 700", "expect_status must be an HTTP status, 100 to 599, got 700"),
-        ('headers = "Accept: text/html"', "headers cannot be a str"),
-        ('paths = ["/a", "/a=2"]', "path /a is given twice"),
+        (
+            "scenario.toml",
+            "expect_status = 700",
+            "expect_status must be an HTTP status, 100 to 599, got 700",
+        ),
+        ("scenario.toml", 'headers = "Accept: text/html"', "headers cannot be a str"),
+        ("scenario.toml", 'paths = ["/a", "/a=2"]', "path /a is given twice"),
+        ("scenario.toml", 'paths = "/a"', "paths cannot be a str"),
+        # The same mistakes in YAML get the same words.
+        ("scenario.yaml", "pathz: [/]", "unknown key 'pathz'"),
+        (
+            "scenario.yaml",
+            "paths: [{path: /, weight: x}]",
+            "paths must have a weight of 1 or more, got 'x'",
+        ),
+        (
+            "scenario.yml",
+            "expect_status: 700",
+            "expect_status must be an HTTP status, 100 to 599, got 700",
+        ),
+        ("scenario.yaml", "headers: 'Accept: text/html'", "headers cannot be a str"),
+        ("scenario.yaml", "paths: [/a, /a=2]", "path /a is given twice"),
+        ("scenario.yaml", "paths: /a", "paths cannot be a str"),
+        # YAML's own: PyYAML's several-line message as one line, with where.
+        (
+            "scenario.yaml",
+            "paths: [/a\nmethod: GET",
+            "is not YAML: while parsing a flow sequence, expected ',' or ']', but got ':' "
+            "(at line 2, column 7)",
+        ),
+        ("scenario.yaml", "- /a", "must hold a YAML mapping of settings"),
+        ("scenario.yaml", "# nothing yet", "must hold a YAML mapping of settings ("),
+        # TOML refuses a key given twice; PyYAML alone would keep the last one silently.
+        ("scenario.yaml", "paths: [/a]\npaths: [/b]", "key 'paths' is given twice (at line 2"),
+        # YAML reads yes/no/on/off and an empty value as a bool or null, not as text.
+        ("scenario.yaml", "headers: {DNT: yes}", "headers DNT must be text, got True: quote it"),
+        ("scenario.yaml", "method:", "method cannot be empty"),
+        ("scenario.json", "{}", "must end in .toml, .yaml or .yml (TOML or YAML), got .json"),
     ],
 )
-def test_bad_scenario_file_says_what_and_where(tmp_path, text, says):
-    scenario = tmp_path / "scenario.toml"
+def test_bad_scenario_file_says_what_and_where_in_one_line(tmp_path, name, text, says):
+    scenario = tmp_path / name
     scenario.write_text(text + "\n")
-    with pytest.raises(BadRequestSpec, match=re.escape(says)):
+    with pytest.raises(BadRequestSpec, match=re.escape(says)) as refused:
         build(scenario)
+    assert "\n" not in str(refused.value), refused.value
 
 
 def test_bad_scenario_file_from_the_cli_is_one_line_and_exit_status_2(tmp_path):

@@ -1,6 +1,9 @@
 """What the users ask for, from flags and a scenario file (in-process: no load, no server)."""
 
 from loadtests.user_requests import SEED_BODY, UserRequests, WeightedPath, build, weighted_path
+from tests.loadtests.helpers import ROOT
+
+EXAMPLES = ROOT / "loadtests" / "examples"
 
 
 def test_nothing_given_is_the_seeds_page_and_its_140_characters():
@@ -42,3 +45,13 @@ def test_any_flag_drops_the_seeds_body_check_unless_a_body_is_named():
     own = build(paths=[WeightedPath("/items/")])
     assert own.expect_body is None and own.expect_status == 200
     assert UserRequests.from_json(own.to_json()) == own
+
+
+def test_the_yaml_example_asks_for_what_the_toml_example_asks_for():
+    # The README's Django app (Heroku's Python sample), in either format.
+    toml = build(EXAMPLES / "django.toml")
+    assert toml.paths == (WeightedPath("/", 3), WeightedPath("/db/", 1))
+    assert toml.method == "GET" and toml.headers == {"Accept": "text/html"}
+    assert toml.expect_status == 200 and toml.expect_body == "</html>"
+    assert build(EXAMPLES / "django.yaml") == toml
+    assert build(EXAMPLES / "django.yaml", expect_status=201).expect_status == 201
