@@ -1,5 +1,6 @@
 """The router's view: the quantile from buckets, Caddy's failures as Heroku's codes through the
-local Logplex and a real receiver, a local run of test 7 and a `--host ... --drain` run.
+local Logplex and a real receiver, and a `--host ... --drain` run (a local run's router view is
+checked on test 7 in test_runs.py).
 
 Every part is real: Caddy, `python -m metrics.drain`, Waitress, Locust, Prometheus.
 """
@@ -16,12 +17,9 @@ import urllib.request
 
 import pytest
 
-from dashboards.checks import empty_queries
-from dashboards.panels import DRAIN, ROUTER_PANELS
-from loadtests import compose, logplex, router, routerview
+from loadtests import logplex, router, routerview
 from loadtests.processes import free_port
-from tests.conftest import prometheus_over
-from tests.loadtests.helpers import PageDyno, assert_router_matches_locust, cli, run_scenario
+from tests.loadtests.helpers import PageDyno, assert_router_matches_locust, cli
 
 INF = float("inf")
 
@@ -121,47 +119,6 @@ def test_caddys_timeout_cap_closed_connection_and_gone_client_reach_the_drain_as
     assert reading[(bucket, (("dyno", "web.1"), ("le", "0.5")))] == 4, reading
     assert reading[(bucket, (("dyno", "web.1"), ("le", "+Inf")))] == 5, reading
     assert reading[("heroku_router_service_seconds_sum", (("dyno", "web.1"),))] >= 1.0, reading
-
-
-def test_test7_local_run_has_the_routers_view_of_locusts_requests_on_both_dynos(runs_root):
-    # --grafana: the dynos, the exporter and the run's drain receiver on the fixed ports, on the
-    # Docker bridge's address (loopback where there is none), listed for the compose stack's
-    # Prometheus in targets files of the run's own, which it removes at the end.
-    run_dir, summary = run_scenario(runs_root, "7", 10, "--users", "300", "--grafana")
-    assert not list(compose.TARGETS_DIR.glob("run-*.json"))
-    listen, _ = compose.listen_address()
-    assert summary["error_rate"] == 0, summary["error_messages"]
-    assert_router_matches_locust(summary)
-    seen = summary["router"]
-    assert seen["source"] == "local"
-    assert set(seen["by_dyno"]) == {"web.1", "web.2"} and min(seen["by_dyno"].values()) > 0, seen
-    assert sum(seen["by_dyno"].values()) == seen["requests"], seen
-    assert 0 <= seen["service_avg_ms"] <= summary["max_ms"], seen
-    assert seen["local_logplex"]["lines"] >= seen["requests"], seen
-    text = (run_dir / "summary.txt").read_text()
-    assert f"router (Caddy through the local Logplex): {seen['requests']:,} requests" in text
-    # The run's Prometheus scraped the receiver as job drain: the Heroku dashboard's router
-    # panels have data for this run.
-    routers = {panel.title for panel in ROUTER_PANELS}
-    with prometheus_over(run_dir / "prometheus") as url:
-        empty = empty_queries(
-            url,
-            summary["ended"],
-            summary["ended"] - summary["started"],
-            available=frozenset({DRAIN}),
-        )
-        scraped = query(url, "up", summary["ended"])
-    assert [(q.panel, q.expr) for q in empty if q.panel in routers] == []
-    instances = {(m["metric"]["job"], m["metric"]["instance"]) for m in scraped}
-    assert {("drain", f"{listen}:8088"), ("app", f"{listen}:8000"), ("app", f"{listen}:8001")} <= (
-        instances
-    ), instances
-
-
-def query(url: str, expr: str, at: float) -> list[dict]:
-    params = urllib.parse.urlencode({"query": expr, "time": at})
-    with urllib.request.urlopen(f"{url}/api/v1/query?{params}", timeout=10) as answer:
-        return json.load(answer)["data"]["result"]
 
 
 def test_host_run_with_drain_reads_the_routers_view_from_the_receiver(app_url, tmp_path):

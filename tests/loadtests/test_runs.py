@@ -4,11 +4,15 @@ Each run is real: the capped embedded PostgreSQL, the server set-up as dynos, Ca
 router, a Prometheus evaluating the repo's rules with shortened windows, and Locust.
 """
 
+import json
 import math
 import statistics
+import urllib.parse
+import urllib.request
 
 from dashboards.checks import empty_queries
-from dashboards.panels import ROUTER, RULES, WAITRESS
+from dashboards.panels import DRAIN, ROUTER, ROUTER_PANELS, RULES, WAITRESS
+from loadtests import compose
 from loadtests.dyno_cpu import MAX_CORES, MIN_CORES
 from loadtests.prometheus import SCRAPE_INTERVAL_S
 from loadtests.sampler import max_db_connections, read_samples
@@ -17,6 +21,7 @@ from loadtests.summary import held_back_by_machine
 from tests.conftest import prometheus_over
 from tests.loadtests.helpers import (
     assert_exporter_matches_locust,
+    assert_router_matches_locust,
     report_series,
     run_scenario,
 )
@@ -162,9 +167,11 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
                 assert name in alerts, (name, held, six["alerts"])
                 assert alerts[name]["firing_at"] <= held + 2 * STEP_S, (held, alerts[name])
 
-    # The seed's test 7: the same users on two dynos, each with its own share of CPU.
-    _, seven = run_scenario(runs_root, "7", 45)
+    # The seed's test 7: the same users on two dynos, each with its own share of CPU, exposed
+    # to a compose stack's Grafana (--grafana) as a user watching it would run it.
+    run_dir, seven = run_scenario(runs_root, "7", 35, "--grafana")
     assert seven["users"] == six["users"]
+    assert_routers_view_and_exposure(run_dir, seven)
     assert seven["comparison"]["with_test"] == "6", seven["comparison"]
     # Both set-ups cost the same CPU per request: the second dyno adds CPU, not efficiency.
     per_request = [s["dyno_cpu"]["ms_per_request"] for s in (six, seven)]
@@ -182,3 +189,43 @@ def test_one_capped_dyno_saturates_with_alerts_in_order_and_a_second_dyno_serves
     # left test 6 at 1.4 s and test 7 only 3% more to serve, and a slow one (a request's CPU
     # up by half) 17.7 s -> 1.8 s.
     assert seven["avg_ms"] < six["avg_ms"] / 5, (six["avg_ms"], seven["avg_ms"])
+
+
+def assert_routers_view_and_exposure(run_dir, summary: dict) -> None:
+    """A local run's router view (Caddy through the local Logplex) of both dynos, and what
+    --grafana exposes: the dynos, the exporter and the run's drain receiver on the fixed ports,
+    on the Docker bridge's address (loopback where there is none), listed for the compose
+    stack's Prometheus in targets files of the run's own, which it removes at the end."""
+    assert not list(compose.TARGETS_DIR.glob("run-*.json"))
+    listen, _ = compose.listen_address()
+    assert_router_matches_locust(summary)
+    seen = summary["router"]
+    assert seen["source"] == "local"
+    assert set(seen["by_dyno"]) == {"web.1", "web.2"} and min(seen["by_dyno"].values()) > 0, seen
+    assert sum(seen["by_dyno"].values()) == seen["requests"], seen
+    assert 0 <= seen["service_avg_ms"] <= summary["max_ms"], seen
+    assert seen["local_logplex"]["lines"] >= seen["requests"], seen
+    text = (run_dir / "summary.txt").read_text()
+    assert f"router (Caddy through the local Logplex): {seen['requests']:,} requests" in text
+    # The run's Prometheus scraped the receiver as job drain: the Heroku dashboard's router
+    # panels have data for this run.
+    routers = {panel.title for panel in ROUTER_PANELS}
+    with prometheus_over(run_dir / "prometheus") as url:
+        empty = empty_queries(
+            url,
+            summary["ended"],
+            summary["ended"] - summary["started"],
+            available=frozenset({DRAIN}),
+        )
+        scraped = query(url, "up", summary["ended"])
+    assert [(q.panel, q.expr) for q in empty if q.panel in routers] == []
+    instances = {(m["metric"]["job"], m["metric"]["instance"]) for m in scraped}
+    assert {("drain", f"{listen}:8088"), ("app", f"{listen}:8000"), ("app", f"{listen}:8001")} <= (
+        instances
+    ), instances
+
+
+def query(url: str, expr: str, at: float) -> list[dict]:
+    params = urllib.parse.urlencode({"query": expr, "time": at})
+    with urllib.request.urlopen(f"{url}/api/v1/query?{params}", timeout=10) as answer:
+        return json.load(answer)["data"]["result"]
