@@ -150,8 +150,11 @@ def main(argv: list[str] | None = None) -> int:
     stop = threading.Event()
     if settings.ON_HEROKU and settings.METRICS_ENABLED:
         from dyno_metrics import l2met
+        from dyno_metrics.waitress import l2met_samples
 
-        l2met.start(settings.DYNO, server, stop)
+        l2met.start(
+            settings.DYNO, lambda: l2met_samples(server), stop, settings.METRICS_LOG_INTERVAL
+        )
     logger.info(
         "serving on %s with %d threads", listening_urls(server), settings.WAITRESS["threads"]
     )

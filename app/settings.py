@@ -17,7 +17,7 @@ from app.config import (
     env_list,
     env_str,
 )
-from dyno_metrics import deadline
+from dyno_metrics import deadline, l2met
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 DATA_DIR = BASE_DIR / ".data"
@@ -60,6 +60,11 @@ METRICS_TOKEN = env_str("METRICS_TOKEN", "")
 # page under overload (app/metrics_port.py); 0: only on PORT. Heroku routes PORT only.
 METRICS_PORT = env_int("METRICS_PORT", 0, 0, 65535)
 METRICS_PUBLIC = env_bool("METRICS_PUBLIC", False)
+# Seconds between two per-dyno l2met log lines where DYNO is set (dyno_metrics/l2met.py).
+try:
+    METRICS_LOG_INTERVAL = l2met.interval_from_environment()
+except ValueError as error:
+    raise SettingError(str(error)) from None
 if ON_HEROKU and METRICS_ENABLED and not (METRICS_TOKEN or METRICS_PUBLIC):
     raise SettingError(
         "METRICS_TOKEN must be set on Heroku, or /metrics is public (app.json generates one)"

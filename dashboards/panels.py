@@ -971,30 +971,49 @@ DYNO_PANELS = (
 )
 
 
+# Each server logs its own line (dyno_metrics/l2met.py): Waitress's process, or gunicorn's
+# arbiter with its live workers' sums. A panel draws both, so it reads the same on either.
+DRAIN_WAITRESS = frozenset({DRAIN, WAITRESS})
+DRAIN_GUNICORN = frozenset({DRAIN, GUNICORN})
 APP_LINE_PANELS = (
     Panel(
-        title="Waitress queue depth per dyno",
+        title="Requests waiting per dyno",
         kind="timeseries",
-        what="Requests each dyno's Waitress accepted and that wait for a free thread, from "
-        "the app's own `sample#waitress_queue_depth` log line (every few seconds).",
+        what="What waits on each dyno for the server to take it, from the app's own "
+        "`sample#` log line (every 5 s): under Waitress, requests accepted and waiting for a "
+        "free thread (`waitress_queue_depth`); under gunicorn, connections in the listen "
+        "backlog that no worker has accepted yet (`listen_queue_depth`, read by the arbiter).",
         healthy="0, with short blips.",
-        failing="growing on one dyno or all of them: threads are saturated and the router's "
-        "service time follows, up to H12 at 30 s.",
-        queries=(Query(f"heroku_app_waitress_queue_depth{{{APP}}}", "{{dyno}} queued", ON_DRAIN),),
+        failing="growing on one dyno or all of them: every thread or worker is busy and the "
+        "router's service time follows, up to H12 at 30 s.",
+        queries=(
+            Query(f"heroku_app_waitress_queue_depth{{{APP}}}", "{{dyno}} queued", DRAIN_WAITRESS),
+            Query(f"heroku_app_listen_queue_depth{{{APP}}}", "{{dyno}} in backlog", DRAIN_GUNICORN),
+        ),
         unit="short",
         runbooks=("RequestQueueing",),
     ),
     Panel(
-        title="Waitress threads busy per dyno",
+        title="Busy vs capacity per dyno",
         kind="timeseries",
-        what="Worker threads running a request on each dyno, against the threads configured "
-        "(the app's `sample#` line).",
-        healthy="busy below configured most of the time.",
-        failing="busy pinned at configured on every dyno: add dynos or make each request "
-        "cheaper (the Redis cache).",
+        what="Requests each dyno runs now against what it can run at once (the app's "
+        "`sample#` line): Waitress's busy threads against its threads; gunicorn's requests "
+        "running, summed over the dyno's live workers, against their limit (one per sync "
+        "worker, `--threads` per gthread worker, `--worker-connections` per gevent worker), "
+        "and its live workers.",
+        healthy="busy below capacity most of the time; gunicorn's workers steady at "
+        "WEB_CONCURRENCY.",
+        failing="busy pinned at capacity on every dyno: add dynos or make each request "
+        "cheaper (the Redis cache). gunicorn's workers dropping or 0: they crash or time out "
+        "(look for WORKER TIMEOUT in the dyno's log).",
         queries=(
-            Query(f"heroku_app_waitress_threads_busy{{{APP}}}", "{{dyno}} busy", ON_DRAIN),
-            Query(f"heroku_app_waitress_threads{{{APP}}}", "{{dyno}} configured", ON_DRAIN),
+            Query(f"heroku_app_waitress_threads_busy{{{APP}}}", "{{dyno}} busy", DRAIN_WAITRESS),
+            Query(f"heroku_app_waitress_threads{{{APP}}}", "{{dyno}} threads", DRAIN_WAITRESS),
+            Query(
+                f"heroku_app_gunicorn_requests_active{{{APP}}}", "{{dyno}} running", DRAIN_GUNICORN
+            ),
+            Query(f"heroku_app_gunicorn_requests_limit{{{APP}}}", "{{dyno}} limit", DRAIN_GUNICORN),
+            Query(f"heroku_app_gunicorn_workers{{{APP}}}", "{{dyno}} workers", DRAIN_GUNICORN),
         ),
         unit="short",
         runbooks=("RequestQueueing",),
@@ -1002,10 +1021,11 @@ APP_LINE_PANELS = (
     Panel(
         title="Database connections per dyno",
         kind="timeseries",
-        what="Database connections each dyno's app process holds open, and their sum: what "
-        "the dynos together take from the plan's connection limit.",
-        healthy="about one per Waitress thread per dyno; the sum under the limit on the "
-        "Postgres panel below.",
+        what="Database connections each dyno holds open (Waitress's process, or the sum "
+        "over gunicorn's live workers), and their sum over the dynos: what they together "
+        "take from the plan's connection limit.",
+        healthy="about one per Waitress thread per dyno (under gunicorn: per sync worker, "
+        "per gthread thread); the sum under the limit on the Postgres panel below.",
         failing="the sum near the plan's limit (Essential-0/1: 20): one more dyno or thread "
         "and connections are refused.",
         queries=(

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 from prometheus_client.core import GaugeMetricFamily
 
+from dyno_metrics import connections
+
 
 @dataclass(frozen=True)
 class Saturation:
@@ -50,6 +52,18 @@ def read_holding_lock(server) -> Saturation:
         connections=sum(len(part.active_channels) for part in listeners(server)),
         connection_limit=server.adj.connection_limit,
     )
+
+
+def l2met_samples(server) -> dict[str, int]:
+    """The dyno's figures for its l2met line (l2met.py): one Waitress process is the dyno."""
+    snapshot = read(server)
+    return {
+        "waitress_queue_depth": snapshot.queue_depth,
+        "waitress_threads_busy": snapshot.threads_busy,
+        "waitress_threads": snapshot.threads,
+        "waitress_connections": snapshot.connections,
+        "django_db_connections_open": connections.count_open(),
+    }
 
 
 HELP = {

@@ -69,6 +69,7 @@ def test_an_interrupted_seed_leaves_the_table_as_it_was(seeded, django_db_blocke
         ({"DYNO": "web.1", "SECRET_KEY": ""}, "SECRET_KEY must be set on Heroku"),
         ({"DYNO": "web.1", "SECRET_KEY": "k", "METRICS_TOKEN": ""}, "METRICS_TOKEN must be set"),
         ({"LOG_LEVEL": "loud"}, "LOG_LEVEL must be one of DEBUG, INFO"),
+        ({"METRICS_LOG_INTERVAL": "soon"}, "METRICS_LOG_INTERVAL must be a number of seconds"),
     ],
 )
 def test_a_malformed_setting_stops_start_up_with_one_line_naming_it(env, message):

@@ -2,6 +2,7 @@
 
 import pytest
 
+from dyno_metrics import l2met
 from metrics.drain.frames import frame
 from tests.drain.helpers import fixture_messages, value
 
@@ -111,6 +112,24 @@ def test_app_sample_lines_become_per_dyno_gauges(fed):
     assert value(fed, "heroku_app_waitress_threads_busy", dyno="web.1") == 8
     assert value(fed, "heroku_app_waitress_threads", dyno="web.2") == 8
     assert value(fed, "heroku_app_django_db_connections_open", dyno="web.2") == 3
+
+
+def test_a_gunicorn_dynos_line_becomes_its_gauges(serve_app):
+    # As gunicorn's arbiter prints it (dyno_metrics/gunicorn_arbiter.py, l2met.py's format).
+    samples = {
+        "gunicorn_workers": 3,
+        "gunicorn_requests_active": 2,
+        "gunicorn_requests_limit": 3,
+        "django_db_connections_open": 3,
+        "listen_queue_depth": 1,
+    }
+    message = (
+        f"<190>1 2026-11-26T21:00:06.000000+00:00 host app web.1 - {l2met.line('web.1', samples)}"
+    )
+    receiver, _ = serve_app()
+    assert receiver.post(frame(message)) == 204
+    fed = receiver.scrape()
+    assert {name: value(fed, f"heroku_app_{name}", dyno="web.1") for name in samples} == samples
 
 
 def test_receiver_counts_what_it_read(fed):

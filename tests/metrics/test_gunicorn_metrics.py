@@ -15,11 +15,23 @@ import pytest
 import requests
 
 from app.process import ROOT, free_port, stop
+from tests.metrics.l2met_log import DYNO, newest
 from tests.metrics.scrape import parse, total
 
 WORKERS = 2
 REQUESTS = 40
 PAGE = "django_http_responses_total_by_status_view_method_total"
+
+
+# DYNO set, as Heroku sets it: the arbiter logs the dyno's l2met line (every 0.1 s here),
+# and the app wants what Heroku needs.
+AS_ON_HEROKU = {
+    "DYNO": DYNO,
+    "METRICS_LOG_INTERVAL": "0.1",
+    "SECRET_KEY": "test-only",
+    "ALLOWED_HOSTS": "127.0.0.1",
+    "METRICS_PUBLIC": "on",
+}
 
 
 @contextmanager
@@ -31,7 +43,7 @@ def gunicorn(database_url: str, log: Path, *options: str):
             [str(Path(sys.executable).with_name("gunicorn")), "app.wsgi",
              "-c", "python:dyno_metrics.gunicorn", "--bind", f"127.0.0.1:{port}",
              "--workers", str(WORKERS), *options],
-            cwd=ROOT, env={**env, "DATABASE_URL": database_url}, stdout=out,
+            cwd=ROOT, env={**env, **AS_ON_HEROKU, "DATABASE_URL": database_url}, stdout=out,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
     base = f"http://127.0.0.1:{port}"
@@ -93,6 +105,16 @@ def test_every_scrape_sums_the_workers(seeded, tmp_path, options, slots):
             assert total(samples, "gunicorn_requests_limit") == WORKERS * slots
             assert total(samples, "gunicorn_requests_active") == 1  # this scrape
             assert [k for k in samples if k[0] == "pg_up"] == [("pg_up", frozenset())]
+        # The arbiter's line: the same live sums, with no scrape running.
+        line = {
+            "gunicorn_workers": WORKERS,
+            "gunicorn_requests_active": 0,
+            "gunicorn_requests_limit": WORKERS * slots,
+            "django_db_connections_open": total(samples, "django_db_connections_open"),
+            "listen_queue_depth": 0,
+        }
+        assert line["django_db_connections_open"] >= 1
+        until(lambda: newest(log) == line, log)
 
 
 def test_a_dead_worker_leaves_the_live_sums_and_its_counts_stay(seeded, tmp_path):
@@ -108,3 +130,5 @@ def test_a_dead_worker_leaves_the_live_sums_and_its_counts_stay(seeded, tmp_path
         assert total(samples, PAGE, view="random_snippet") == REQUESTS
         assert total(samples, "gunicorn_requests_limit") == WORKERS
         assert total(samples, "django_db_connections_open") <= WORKERS
+        # The arbiter's line too: the dead worker's files went with child_exit.
+        until(lambda: newest(log)["gunicorn_requests_limit"] == WORKERS, log)

@@ -69,6 +69,10 @@ def test_the_l2met_line_carries_the_same_figures_for_the_log_drain(django_db_blo
     from django.db import connections
 
     from dyno_metrics import l2met
+    from dyno_metrics.waitress import l2met_samples
+
+    def line_of(server) -> str:
+        return l2met.line("web.3", l2met_samples(server))
 
     def open_connections(line: str) -> int:
         return int(line.rsplit(" sample#django_db_connections_open=", 1)[1])
@@ -79,11 +83,11 @@ def test_the_l2met_line_carries_the_same_figures_for_the_log_drain(django_db_blo
         database = connections["default"]
         with django_db_blocker.unblock():
             database.close()
-            line = l2met.line("web.3", server)
+            line = line_of(server)
             database.ensure_connection()
-            with_one_more = open_connections(l2met.line("web.3", server))
+            with_one_more = open_connections(line_of(server))
             database.close()
-            after_closing = open_connections(l2met.line("web.3", server))
+            after_closing = open_connections(line_of(server))
     finally:
         server.close()
     assert line.startswith(
