@@ -1,21 +1,23 @@
 """Where the instrumentation's cost goes, in microseconds of CPU per request.
 
     python -m benchmarks.metrics_profile [--mode single|multiprocess] [--rounds N]
-                                         [--requests N] [--cprofile]
+                                         [--requests N] [--parts | --cprofile]
 
-In-process: each run is a fresh Python process that sets Django up, calls its WSGI handler
-for ``GET /`` in a loop (the page's read on the benchmark's PostgreSQL, 11,000 rows, as
-metrics_overhead.py serves it) and reads ``time.process_time()`` per request: no network,
-no server, no client, only this process's CPU, which other processes on a busy machine
-disturb far less than throughput. Variants knock one component out of "metrics on" at a
-time, so each component's cost is the difference it makes; runs alternate from round to
-round and the report gives medians.
+In-process: no server, no client. A process set up as the app (on the benchmark's
+PostgreSQL, 11,000 rows, as metrics_overhead.py serves it) calls Django's WSGI handler for
+``GET /`` in a loop and reads ``time.process_time()``: only its own CPU, which other
+processes on a busy machine disturb far less than throughput. One long-lived process per
+variant, each knocking one component out of "metrics on"; batches of ``--requests`` run
+interleaved, round by round in a rotating order, and a component's cost is the median of
+its round-by-round difference to "on", so a slow spell of the machine hits both sides.
 
 ``--mode multiprocess`` runs as a gunicorn worker with the package's configuration does:
 ``PROMETHEUS_MULTIPROC_DIR`` set (every update writes a memory-mapped file) and the
-package's ``pre_request``/``post_request`` hooks around each request. ``--cprofile`` prints
-the on variant's profile for the instrumentation's own modules instead (cProfile's own
-overhead inflates small calls: use it to see where, the variants to see how much).
+package's ``pre_request``/``post_request`` hooks around each request. ``--parts`` times each
+part alone instead (metrics_parts.py), precise to a tenth of a microsecond where the
+knock-outs resolve tens. ``--cprofile`` prints the on variant's profile for the
+instrumentation's modules (cProfile's own overhead inflates small calls: it shows where,
+the other two how much).
 """
 
 from __future__ import annotations
@@ -39,12 +41,13 @@ VARIANTS = {
     "on without the database backend": ("on", ("db",)),
     "on without connection tracking": ("on", ("connections",)),
     "on without gunicorn's hooks": ("on", ("hooks",)),
+    # prometheus_client's in-memory values instead of its files (nor the open-connections
+    # publish, which only multiprocess mode needs).
+    "on without multiprocess files": ("on", ("files",)),
     # In both: the app bounds its queries whether metrics are on or not.
     "on without the query deadline": ("on", ("deadline",)),
 }
-MULTIPROCESS_ONLY = {"on without gunicorn's hooks"}
-WARMUP_REQUESTS = 300
-BATCHES = 5
+MULTIPROCESS_ONLY = {"on without gunicorn's hooks", "on without multiprocess files"}
 
 
 def environ() -> dict:
@@ -148,10 +151,10 @@ def child(variant: str, multiprocess: bool, count: int, profile: bool) -> None:
 def start_child(
     variant: str, multiprocess: bool, count: int, url: str, directory: str, *flags: str
 ) -> subprocess.Popen:
-    enabled, _ = VARIANTS[variant]
+    enabled, parts = VARIANTS[variant]
     env = {**os.environ, "DATABASE_URL": url, "METRICS_ENABLED": enabled, "QUEUE_TIME_BUDGET": "0"}
     env.pop("PROMETHEUS_MULTIPROC_DIR", None)
-    if multiprocess and enabled == "on":
+    if multiprocess and enabled == "on" and "files" not in parts:
         env["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(dir=directory)
     command = [sys.executable, "-m", "benchmarks.metrics_profile", "--child", variant]
     command += ["--requests", str(count), "--mode", "multiprocess" if multiprocess else "single"]
