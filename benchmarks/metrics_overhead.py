@@ -60,12 +60,26 @@ class Round:
 
 
 def server_process(url: str) -> psutil.Process:
-    """The process listening on url's port."""
+    """The process listening on url's port. Where several share the socket (gunicorn's
+    arbiter and the workers it forked), psutil names one of them: climb to the first."""
     port = int(url.rsplit(":", 1)[1])
     for connection in psutil.net_connections(kind="tcp"):
         if connection.status == psutil.CONN_LISTEN and connection.laddr.port == port:
-            return psutil.Process(connection.pid)
+            process = psutil.Process(connection.pid)
+            while (parent := process.parent()) is not None and listens(parent, port):
+                process = parent
+            return process
     raise RuntimeError(f"nothing listens on port {port}")
+
+
+def listens(process: psutil.Process, port: int) -> bool:
+    try:
+        return any(
+            c.status == psutil.CONN_LISTEN and c.laddr.port == port
+            for c in process.net_connections(kind="tcp")
+        )
+    except psutil.AccessDenied:
+        return False
 
 
 def tree_cpu_seconds(process: psutil.Process) -> float:

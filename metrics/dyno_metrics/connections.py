@@ -14,11 +14,13 @@ read, and so does not disturb the thread that owns the connection, tells whether
 closed its end (POLLRDHUP, POLLHUP) or the socket failed (POLLERR).
 
 Under gunicorn's workers (multiprocess mode) a scrape is served by one worker, which cannot
-count another's connections: each worker then writes its count whenever it may have changed
-(a connection opened; a request finished, after Django closed what CONN_MAX_AGE expired) and
-the scrape sums the live workers' counts (``livesum``).
+count another's connections: each worker then counts its own whenever the count may have
+changed (a connection opened; a request finished, after Django closed what CONN_MAX_AGE
+expired), writes it when it did change, and the scrape sums the live workers' counts
+(``livesum``).
 """
 
+import os
 import select
 import threading
 import weakref
@@ -77,7 +79,15 @@ def register(registry) -> None:
 
 
 _gauge: Gauge | None = None
+# What this process last wrote, by process: a write is a file update in multiprocess mode,
+# and the count rarely changes from one request to the next. A forked worker starts afresh.
+_published: tuple[int, int] | None = None
 
 
 def _publish(sender, **kwargs):
-    _gauge.set(count_open())
+    global _published
+    current = (os.getpid(), count_open())
+    with _lock:  # a gthread worker's threads: the last count written is the one remembered
+        if current != _published:
+            _published = current
+            _gauge.set(current[1])

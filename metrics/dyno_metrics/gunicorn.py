@@ -50,16 +50,26 @@ def post_worker_init(worker):
     gunicorn_workers.started(worker)
 
 
-def pre_request(worker, req):
-    from dyno_metrics.gunicorn_workers import REQUESTS_ACTIVE
+def _requests_active():
+    """gunicorn_workers.REQUESTS_ACTIVE, imported in the worker (it needs the app's settings)
+    and then kept: an import statement in every request's hooks cost about 0.4 us each."""
+    global _requests_active_gauge
+    if _requests_active_gauge is None:
+        from dyno_metrics.gunicorn_workers import REQUESTS_ACTIVE
 
-    REQUESTS_ACTIVE.inc()
+        _requests_active_gauge = REQUESTS_ACTIVE
+    return _requests_active_gauge
+
+
+_requests_active_gauge = None
+
+
+def pre_request(worker, req):
+    _requests_active().inc()
 
 
 def post_request(worker, req, environ, resp):
-    from dyno_metrics.gunicorn_workers import REQUESTS_ACTIVE
-
-    REQUESTS_ACTIVE.dec()
+    _requests_active().dec()
 
 
 def child_exit(server, worker):

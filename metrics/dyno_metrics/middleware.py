@@ -58,11 +58,14 @@ class MetricsMiddleware:
     def __call__(self, request):
         started = time.perf_counter()
         self._requests.inc()
-        queue_time.observe(request.META.get("HTTP_X_REQUEST_START"), time.time())
+        stamp = request.META.get("HTTP_X_REQUEST_START")
+        if stamp is not None:
+            queue_time.observe(stamp, time.time())
         response = self.get_response(request)
         method = request.method if request.method in METHODS else "<invalid method>"
         view = view_name(request)
-        self._by_status[str(response.status_code), view, method].inc()
+        # The status as an int: labels() turns it into the label's string once, on a miss.
+        self._by_status[response.status_code, view, method].inc()
         self._latency[view, method].observe(time.perf_counter() - started)
         self._responses.inc()
         return response

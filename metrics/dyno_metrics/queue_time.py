@@ -45,9 +45,7 @@ def parse_request_start(value: str) -> float | None:
     return number  # seconds, as nginx's t=${msec}
 
 
-def observe(header: str | None, now: float) -> None:
-    if header is None:
-        return
+def observe(header: str, now: float) -> None:
     started = parse_request_start(header)
     if started is None:
         INVALID_STAMPS.labels("malformed").inc()
