@@ -7,15 +7,16 @@ costs much less than serving (at twice the capacity, rejecting at a fraction r o
 cost leaves at most (1 - 2r) / (1 - r) of the capacity for pages). Two places where it costs
 next to nothing, both in the event loop's thread, before a request reaches a worker thread:
 
-- **The door.** While the oldest request waiting for a thread has waited more than
-  ``DOOR_SECONDS``, the dyno already holds more work than its threads need, and a new
-  connection would only wait behind it: the connections waiting in the kernel's backlog are
-  accepted and answered a canned 503 with ``Retry-After`` at once, without Waitress's channel
-  or parser (a peek at the request line, one read, one send: a few per cent of a page's
-  cost). The requests let in then find a short queue, and no queue grows out of sight in
-  the backlog (``WAITRESS_BACKLOG``), which Waitress drains one connection per turn of its
-  event loop. Requests on connections already open (a router's keep-alive pool) still come
-  in; the next defence is for them.
+- **The door.** A new connection that has waited in the kernel's backlog more than
+  ``DOOR_SECONDS`` (Linux tells how long since its request arrived), or any new connection
+  while the oldest request waiting for a thread has waited that long, is accepted and
+  answered a canned 503 with ``Retry-After`` at once, without Waitress's channel or parser
+  (a peek at the request line, one read, one send: a few per cent of a page's cost), and
+  the next one is taken. Waitress alone accepts one connection per turn of its event loop,
+  which under overload makes the backlog (``WAITRESS_BACKLOG``, 1024) a queue of seconds
+  that nobody sees. The requests let in find short queues, in the backlog and for a thread.
+  Requests on connections already open (a router's keep-alive pool) still come in; the
+  next defence is for them.
 - **The hand-off.** A request about to be queued for a thread that has already waited past
   ``QUEUE_TIME_BUDGET`` (since the router's ``X-Request-Start``: the router's own queue) is
   answered a canned 503 with ``Retry-After`` from the event loop, with no task, no thread
@@ -26,6 +27,7 @@ when a thread takes it. ``/metrics`` is never shed: it is how the overload is se
 """
 
 import socket
+import struct
 import time
 
 from waitress.utilities import build_http_date
@@ -42,6 +44,12 @@ TURNED_AWAY_PER_TURN = 64
 # A request line and headers fit: Waitress's own read size.
 READ_BYTES = 8192
 NEVER_SHED_BYTES = frozenset(path.encode() for path in NEVER_SHED)
+# struct tcp_info (include/uapi/linux/tcp.h): eight one-byte fields, then eleven u32 fields
+# (tcpi_rto ... tcpi_last_ack_sent) before tcpi_last_data_recv, in milliseconds.
+TCP_INFO = getattr(socket, "TCP_INFO", None)
+_LAST_DATA_RECV_OFFSET = 8 + 11 * 4
+_LAST_DATA_RECV = struct.Struct("=I")
+_TCP_INFO_LENGTH = _LAST_DATA_RECV_OFFSET + _LAST_DATA_RECV.size
 
 
 def oldest_wait(dispatcher, now: float) -> float:
@@ -52,6 +60,19 @@ def oldest_wait(dispatcher, now: float) -> float:
     except (IndexError, AttributeError):
         return 0.0
     return 0.0 if received_at is None else now - received_at
+
+
+def backlog_wait(conn: socket.socket) -> float:
+    """Seconds a connection just accepted waited in the kernel's backlog: since the last
+    bytes of its request arrived, or since its handshake if none has (Linux's TCP_INFO
+    ``tcpi_last_data_recv``); 0 where the kernel does not say."""
+    try:
+        info = conn.getsockopt(socket.IPPROTO_TCP, TCP_INFO, _TCP_INFO_LENGTH)
+    except (OSError, TypeError):  # TypeError: no TCP_INFO on this platform
+        return 0.0
+    if len(info) < _TCP_INFO_LENGTH:
+        return 0.0
+    return _LAST_DATA_RECV.unpack_from(info, _LAST_DATA_RECV_OFFSET)[0] / 1000
 
 
 def stamped_wait(request, now: float) -> float:
@@ -94,21 +115,23 @@ class Admission:
         self.listener = listener
         self.dispatcher = listener.task_dispatcher
         self.budget_seconds = budget_seconds
-        self.waitress_handle_accept = listener.handle_accept
         self.waitress_add_task = listener.add_task
 
     def handle_accept(self) -> None:
-        """The door: while the request at the head of the task queue has waited more than
-        DOOR_SECONDS, what waits in the backlog is answered 503 at once, not queued."""
-        if oldest_wait(self.dispatcher, time.time()) <= DOOR_SECONDS:
-            return self.waitress_handle_accept()
+        """The door: a connection that has waited in the backlog more than DOOR_SECONDS, or
+        any while the request at the head of the task queue has, is answered 503 at once;
+        the next one is taken, until one is let in (Waitress takes one per turn of its loop)."""
+        queue_stale = oldest_wait(self.dispatcher, time.time()) > DOOR_SECONDS
         for _ in range(TURNED_AWAY_PER_TURN):
             try:
                 conn, addr = self.listener.socket.accept()
             except OSError:  # the backlog is empty
-                return None
-            self.turn_away(conn, addr)
-        return None
+                return
+            if queue_stale or backlog_wait(conn) > DOOR_SECONDS:
+                self.turn_away(conn, addr)
+            else:
+                self.admit(conn, addr)
+                return
 
     def turn_away(self, conn, addr) -> None:
         try:

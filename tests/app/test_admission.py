@@ -2,11 +2,15 @@
 
 A stale request behind the router is answered 503 without a thread; while the request at
 the head of the task queue has waited past the door's second, new connections are answered
-503 at the door (``/metrics`` excepted), and let in again once the queue moves.
+503 at the door (``/metrics`` excepted), and let in again once the queue moves; so is a
+connection that waited past it in the kernel's backlog.
 """
 
+import os
+import signal
 import time
 
+import psutil
 import pytest
 
 from app.admission import DOOR_SECONDS
@@ -71,4 +75,31 @@ def test_while_the_queue_is_stale_new_connections_get_a_503_at_the_door(dyno, se
     # The queue moved: the door lets requests in again.
     with send(port, PAGE) as after:
         assert answer(after)[0] == 200
+    assert shed_count(dyno) == before + 1
+
+
+def listening_pid(port: int) -> int:
+    (pid,) = {
+        c.pid
+        for c in psutil.net_connections("tcp")
+        if c.laddr.port == port and c.status == "LISTEN"
+    }
+    return pid
+
+
+def test_a_connection_that_waited_in_the_backlog_gets_a_503_at_the_door(dyno):
+    port = int(dyno.rsplit(":", 1)[1])
+    before = shed_count(dyno)
+    dyno_pid = listening_pid(port)
+    os.kill(dyno_pid, signal.SIGSTOP)  # the dyno stalls (as a dyno starved of CPU does)
+    try:
+        late = send(port, PAGE)  # the kernel completes the handshake: it waits in the backlog
+        time.sleep(DOOR_SECONDS + 0.5)
+    finally:
+        os.kill(dyno_pid, signal.SIGCONT)
+    with late:
+        status, body, connection = answer(late)
+        assert (status, connection) == (503, "close"), body
+    with send(port, PAGE) as fresh:
+        assert answer(fresh)[0] == 200
     assert shed_count(dyno) == before + 1
