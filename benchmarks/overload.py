@@ -12,16 +12,20 @@ open-loop client most of the machine):
 3. overload: the open-loop client at 2 C for `--seconds`, a new connection per request, each
    client giving up after 10 s (and closing its connection, as a browser does); goodput is
    the 200s received within that time, per second, against C. Meanwhile `/metrics` is
-   scraped every second (4 s timeout) and the dyno's l2met lines are counted;
+   scraped every second (4 s timeout; those answered within 1 s are counted too), the
+   dyno's l2met lines are counted and its CPU read from its cgroup;
 4. recovery: the client back at C/4 for 40 s; recovered when a second's median latency is
    back within twice the baseline (5 ms at least) and stays there.
 
 Open loop: requests start on a schedule whatever the answers, as users arrive; a closed loop
-(wrk, Locust) slows down with the server and hides a collapse. The client's own CPU and how
-late it started requests against the schedule are printed, to show it was not the limit.
+(wrk, Locust) slows down with the server and hides a collapse. The client connects with
+non-blocking sockets in one asyncio loop, so a SYN that a full backlog dropped is retried by
+the kernel while the other requests go on; its own CPU and how late it started requests
+against the schedule are printed, to show it was not the limit.
 
-Set-ups: `now` (the defaults), `budget5` (`QUEUE_TIME_BUDGET=5`) and `before` (Waitress as
-it was here: connection_limit 100, channel_request_lookahead 0, no queue-time budget).
+Set-ups: `now` (the defaults: admission control, app/admission.py, with a 5 s
+QUEUE_TIME_BUDGET) and `before` (Waitress as it was here: connection_limit 100,
+channel_request_lookahead 0, no admission control or queue-time budget).
 Routes: `direct`, and `router` behind the local Caddy stand-in (loadtests/router.py), which
 stamps X-Request-Start.
 """
