@@ -140,9 +140,13 @@ async def probe_metrics(port: int, seconds: float) -> list[tuple[int | str, floa
     return probes
 
 
-def capacity(port: int) -> float:
+# Milliseconds since the epoch in 2001: a request the router stamped long ago.
+STALE_STAMP = "X-Request-Start: t=1000000000000"
+
+
+def capacity(port: int, *headers: str) -> float:
     out = subprocess.run(
-        ["wrk", "-t1", "-c16", "-d10s", f"http://127.0.0.1:{port}/"],
+        ["wrk", "-t1", "-c16", "-d10s", *(f"-H{h}" for h in headers), f"http://127.0.0.1:{port}/"],
         capture_output=True,
         text=True,
         check=True,
@@ -201,6 +205,10 @@ def one_setup(name: str, route: str, url: str, cores: float, seconds: int, run_d
             caddy = router.start(run_dir, target, [f"127.0.0.1:{port}"], "127.0.0.1")
             wait_for_http(f"http://127.0.0.1:{target}/healthz")
         capacity_rps = capacity(target)
+        # Every request shed at the hand-off (sent to the dyno itself: the router would stamp
+        # them anew): what turning one away costs against serving one.
+        sheds = SETUPS[name].get("QUEUE_TIME_BUDGET") != "0"
+        shed_rps = capacity(port, STALE_STAMP) if sheds else None
         baseline = asyncio.run(open_loop(target, capacity_rps / 4, BASELINE_SECONDS))
         baseline_ms = median_ms([r for r in baseline.results if r.status == 200])
         lines_before = log_path.read_text(errors="replace").count("sample#waitress_queue_depth")
@@ -232,6 +240,7 @@ def one_setup(name: str, route: str, url: str, cores: float, seconds: int, run_d
         "route": route,
         "capacity_rps": capacity_rps,
         "baseline_ms": baseline_ms,
+        "shed_rps": shed_rps,
         "goodput_ratio": len(good) / seconds / capacity_rps,
         "goodput_by_20s": [
             sum(1 for r in good if lo <= r.scheduled < lo + 20)
@@ -260,9 +269,16 @@ def one_setup(name: str, route: str, url: str, cores: float, seconds: int, run_d
 
 def report(r: dict, seconds: int) -> str:
     recovered = r["recovered_after_s"]
+    shed = r["shed_rps"]
+    shed_cost = (
+        f"; shed {shed:.0f} req/s (a 503 at the hand-off costs"
+        f" {r['capacity_rps'] / shed:.2f} of a page)"
+        if shed
+        else ""
+    )
     return (
         f"{r['setup']:>6} {r['route']:>6}: capacity {r['capacity_rps']:.0f} req/s, baseline"
-        f" p50 {r['baseline_ms']:.1f} ms\n"
+        f" p50 {r['baseline_ms']:.1f} ms{shed_cost}\n"
         f"    at 2x for {seconds} s: goodput {r['goodput_ratio']:.0%} of capacity"
         f" (by 20 s: {', '.join(f'{g:.0%}' for g in r['goodput_by_20s'])}), p50 of those"
         f" {r['good_p50_ms']:.0f} ms; answers {r['statuses']}\n"
