@@ -4,23 +4,23 @@ overload instead of serving answers nobody waits for.
 Goodput collapses when a first-in-first-out queue in front of the work holds more than the
 clients wait: every request served has then waited too long. Rejecting only helps if it
 costs much less than serving (at twice the capacity, rejecting at a fraction r of a page's
-cost leaves at most (1 - 2r) / (1 - r) of the capacity for pages). Two places where it costs
-next to nothing, both in the event loop's thread, before a request reaches a worker thread:
+cost leaves at most (1 - 2r) / (1 - r) of the capacity for pages). Two places where it is
+cheap, both in the event loop's thread, before a request reaches a worker thread:
 
 - **The door.** A new connection that has waited in the kernel's backlog more than
   ``DOOR_SECONDS`` (Linux tells how long since its request arrived), or any new connection
   while the oldest request waiting for a thread has waited that long, is accepted and
-  answered a canned 503 with ``Retry-After`` at once, without Waitress's channel or parser
-  (a peek at the request line, one read, one send: a few per cent of a page's cost), and
-  the next one is taken. Waitress alone accepts one connection per turn of its event loop,
-  which under overload makes the backlog (``WAITRESS_BACKLOG``, 1024) a queue of seconds
-  that nobody sees. The requests let in find short queues, in the backlog and for a thread.
+  answered a canned 503 with ``Retry-After`` at once, without Waitress's channel, parser or
+  a thread (a peek at the request line, one read, one send), and the next one is taken.
+  Waitress alone accepts one connection per turn of its event loop, which under overload
+  makes the backlog (``WAITRESS_BACKLOG``, 1024) a queue of seconds that nobody sees. The
+  requests let in find short queues, in the backlog and for a thread.
   Requests on connections already open (a router's keep-alive pool) still come in; the
   next defence is for them.
 - **The hand-off.** A request about to be queued for a thread that has already waited past
   ``QUEUE_TIME_BUDGET`` (since the router's ``X-Request-Start``: the router's own queue) is
   answered a canned 503 with ``Retry-After`` from the event loop, with no task, no thread
-  and no Django: a few tens of microseconds instead of a page's milliseconds.
+  and no Django (its cost against a page's: ``benchmarks/README.md``, "Overload").
 
 ``app.shedding`` still sheds a request that waited past the budget in Waitress's own queue,
 when a thread takes it. ``/metrics`` is never shed: it is how the overload is seen.
