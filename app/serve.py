@@ -32,6 +32,10 @@ def build_server(host: str, port: int):
         **settings.WAITRESS,
     )
     use_dyno_channel(server)
+    if settings.QUEUE_TIME_BUDGET:
+        from app import admission
+
+        admission.install(server, settings.QUEUE_TIME_BUDGET)
     summarize_queue_warnings(server)
     if settings.METRICS_ENABLED:
         from dyno_metrics.collectors import watch_waitress

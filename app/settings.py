@@ -199,9 +199,12 @@ WAITRESS = {
 }
 
 # Seconds a request may have waited (since the router's X-Request-Start, else since Waitress
-# read it) before it is answered 503 with Retry-After instead of served: past Heroku's 30 s
-# the router has already given up on it (H12). 0 serves every request however old.
-QUEUE_TIME_BUDGET = env_int("QUEUE_TIME_BUDGET", 30, 0, 3600)
+# read it) before it is answered 503 with Retry-After instead of served (app.admission,
+# app.shedding). Under overload the requests served have all waited about this long, so it
+# must sit well below what users wait for a page: they leave long before Heroku's router
+# gives up at 30 s (H12), and past about 10 s attention is gone (Nielsen, "Response Times:
+# The 3 Important Limits"). 0 serves every request however old and turns the door off.
+QUEUE_TIME_BUDGET = env_int("QUEUE_TIME_BUDGET", 5, 0, 3600)
 
 ROOT_URLCONF = "app.urls"
 WSGI_APPLICATION = "app.wsgi.application"

@@ -3,11 +3,10 @@
 Under overload a queue in front of the app grows until every request waits longer than its
 client does: the dyno then spends its CPU on answers nobody reads, and its goodput falls
 to nothing (an open-loop load at twice a dyno's capacity here: no successful response for
-90 s). A request that has already waited ``QUEUE_TIME_BUDGET`` seconds gets a 503 with
-``Retry-After`` before Django runs, for a fraction of a page's cost, so the dyno's CPU goes
-to requests that can still be answered in time. Heroku's router gives up at 30 s (H12): a
-request older than that is answered by nobody, so 30 s is the budget that never drops a
-request a client could still get.
+90 s). A request that has already waited ``QUEUE_TIME_BUDGET`` seconds when a thread takes
+it gets a 503 with ``Retry-After`` before Django runs. ``app.admission`` turns most of the
+excess away earlier and for less (in the event loop, before a thread); this is the last
+check, for a request that waited past the budget in Waitress's own queue.
 
 The wait is counted from the router's ``X-Request-Start`` stamp when there is one, else from
 the moment Waitress finished reading the request (``app.waitress_channel``). ``/metrics`` is
@@ -23,7 +22,8 @@ from dyno_metrics.queue_time import FUTURE_TOLERANCE_SECONDS, parse_request_star
 
 SHED = Counter(
     "http_requests_shed",
-    "Requests answered 503 without running the app: they waited past the queue-time budget.",
+    "Requests answered 503 without running the app: they waited past the queue-time budget,"
+    " or came while the dyno's queue held over a second of work.",
 )
 BODY = b"Service unavailable: the request waited too long in the queue; retry shortly.\n"
 NEVER_SHED = frozenset({"/metrics"})

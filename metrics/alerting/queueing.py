@@ -58,9 +58,10 @@ def requests_shed(timing: Timing) -> dict:
         f"sum by (job, instance) (rate(http_requests_shed_total[{window}])) > 0",
         timing.shed_for,
         "warning",
-        "The dyno is overloaded: it answers 503 to requests that waited past their budget.",
+        "The dyno is overloaded: it answers 503 to requests it cannot serve in time.",
         "{{ $labels.instance }} (job {{ $labels.job }}) sheds {{ $value | humanize }}"
-        " requests per second that waited longer than QUEUE_TIME_BUDGET.",
+        " requests per second: they waited longer than QUEUE_TIME_BUDGET, or came while its"
+        " queue held over a second of work.",
     )
 
 
