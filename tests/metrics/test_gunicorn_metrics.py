@@ -105,16 +105,20 @@ def test_every_scrape_sums_the_workers(seeded, tmp_path, options, slots):
             assert total(samples, "gunicorn_requests_limit") == WORKERS * slots
             assert total(samples, "gunicorn_requests_active") == 1  # this scrape
             assert [k for k in samples if k[0] == "pg_up"] == [("pg_up", frozenset())]
+        assert total(samples, "django_db_connections_open") >= 1
         # The arbiter's line: the same live sums, with no scrape running.
         line = {
             "gunicorn_workers": WORKERS,
             "gunicorn_requests_active": 0,
             "gunicorn_requests_limit": WORKERS * slots,
-            "django_db_connections_open": total(samples, "django_db_connections_open"),
             "listen_queue_depth": 0,
         }
-        assert line["django_db_connections_open"] >= 1
-        until(lambda: newest(log) == line, log)
+        until(lambda: line.items() <= (newest(log) or {}).items(), log)
+        # Open connections: what the workers last wrote, which is not what the last scrape
+        # read. That scrape's own request wrote its worker's count, its own connection
+        # included, and under gevent each request's connection closes with its greenlet,
+        # which writes nothing: the line read 0 after a scrape of 1 in one CI run.
+        assert 0 <= newest(log)["django_db_connections_open"] <= WORKERS * slots
 
 
 def test_a_dead_worker_leaves_the_live_sums_and_its_counts_stay(seeded, tmp_path):
