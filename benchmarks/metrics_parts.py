@@ -113,6 +113,7 @@ def parts(multiprocess: bool) -> list[tuple[str, int, object, object]]:
         ),
     ]
     if multiprocess:
+        hooks.post_worker_init(type("Worker", (), {"sockets": []})())  # as a worker starts
         # Under gunicorn, each request's end publishes the worker's open connections.
         found.append(
             ("connection tracking's publish", 1, lambda: connections._publish(None), nothing)

@@ -44,32 +44,26 @@ __all__ = [
 ]
 
 
+# The worker's busy-requests gauge, bound once the worker has started: the hooks below run
+# on every request, and gunicorn_workers can only be imported in a worker (it needs the app's
+# settings).
+_requests_active = None
+
+
 def post_worker_init(worker):
+    global _requests_active
     from dyno_metrics import gunicorn_workers
 
     gunicorn_workers.started(worker)
-
-
-def _requests_active():
-    """gunicorn_workers.REQUESTS_ACTIVE, imported in the worker (it needs the app's settings)
-    and then kept: an import statement in every request's hooks cost about 0.4 us each."""
-    global _requests_active_gauge
-    if _requests_active_gauge is None:
-        from dyno_metrics.gunicorn_workers import REQUESTS_ACTIVE
-
-        _requests_active_gauge = REQUESTS_ACTIVE
-    return _requests_active_gauge
-
-
-_requests_active_gauge = None
+    _requests_active = gunicorn_workers.REQUESTS_ACTIVE
 
 
 def pre_request(worker, req):
-    _requests_active().inc()
+    _requests_active.inc()
 
 
 def post_request(worker, req, environ, resp):
-    _requests_active().dec()
+    _requests_active.dec()
 
 
 def child_exit(server, worker):
