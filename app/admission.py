@@ -32,8 +32,7 @@ import time
 
 from waitress.utilities import build_http_date
 
-from app.shedding import BODY, NEVER_SHED, SHED
-from dyno_metrics.queue_time import FUTURE_TOLERANCE_SECONDS, parse_request_start
+from app.shedding import BODY, NEVER_SHED, SHED, stamped_at
 from dyno_metrics.waitress import listeners
 
 # A page takes milliseconds of a thread: a second of queue keeps every thread busy through
@@ -77,11 +76,8 @@ def backlog_wait(conn: socket.socket) -> float:
 
 def stamped_wait(request, now: float) -> float:
     """Seconds since the router stamped the request (X-Request-Start), else 0."""
-    stamp = request.headers.get("X_REQUEST_START")
-    started = parse_request_start(stamp) if stamp else None
-    if started is None or started > now + FUTURE_TOLERANCE_SECONDS:
-        return 0.0
-    return now - started
+    started = stamped_at(request.headers.get("X_REQUEST_START"), now)
+    return 0.0 if started is None else now - started
 
 
 def keeps_alive(request) -> bool:

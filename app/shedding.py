@@ -29,11 +29,17 @@ BODY = b"Service unavailable: the request waited too long in the queue; retry sh
 NEVER_SHED = frozenset({"/metrics"})
 
 
+def stamped_at(stamp: str | None, now: float) -> float | None:
+    """When the router stamped the request (``X-Request-Start``), or None without a stamp
+    that can be trusted (missing, malformed, or ahead of this clock)."""
+    started = parse_request_start(stamp) if stamp else None
+    return None if started is None or started > now + FUTURE_TOLERANCE_SECONDS else started
+
+
 def waited(environ: dict, now: float) -> float | None:
     """Seconds the request has waited: since the router stamped it, else since it arrived."""
-    stamp = environ.get("HTTP_X_REQUEST_START")
-    started = parse_request_start(stamp) if stamp else None
-    if started is None or started > now + FUTURE_TOLERANCE_SECONDS:
+    started = stamped_at(environ.get("HTTP_X_REQUEST_START"), now)
+    if started is None:
         started = environ.get(RECEIVED_AT)
     return None if started is None else now - started
 
